@@ -1,0 +1,5 @@
+import sys
+
+from sentireview.cli import main
+
+sys.exit(main())

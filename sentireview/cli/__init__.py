@@ -1,0 +1,63 @@
+"""The `sentireview` command line: one sub-command group per module of this package.
+
+Each ``sentireview.cli.<name>`` module exposes ``register(subparsers)``; the parser it adds
+sets ``func`` to a callable taking the parsed ``argparse.Namespace`` and returning an exit code.
+Modules are imported lazily-enough: heavy libraries (torch, pandas) are imported inside the
+commands, so ``sentireview --help`` stays fast and works without the ``[train]`` extra.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from sentireview import __version__
+from sentireview.errors import SentiReviewError
+
+# Order = order in `--help`.
+COMMAND_MODULES = ("data", "train", "evaluate", "predict", "export")
+
+log = logging.getLogger("sentireview")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sentireview",
+        description="IMDb sentiment with transfer learning: data, training, evaluation, serving.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"sentireview.cli.{name}")
+        except ModuleNotFoundError as exc:  # a sub-command whose module is not written yet
+            if exc.name == f"sentireview.cli.{name}":
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args) or 0)
+    except SentiReviewError as exc:
+        print(f"sentireview: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("sentireview: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
