@@ -1,0 +1,54 @@
+"""The command line as a user meets it: help texts, version, one-line errors."""
+
+import subprocess
+import sys
+
+import pytest
+
+from sentireview import __version__
+from sentireview.cli import main
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "sentireview", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert __version__ in capsys.readouterr().out
+
+
+def test_help_lists_command_groups():
+    out = run_cli("--help")
+    assert out.returncode == 0
+    for group in ("data", "train", "evaluate", "predict", "export"):
+        assert group in out.stdout
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["data", "download", "--help"],
+        ["data", "prepare", "--help"],
+        ["train", "lstm", "--help"],
+        ["train", "transformer", "--help"],
+        ["evaluate", "--help"],
+        ["predict", "--help"],
+        ["export", "--help"],
+    ],
+)
+def test_every_command_has_help(argv):
+    out = run_cli(*argv)
+    assert out.returncode == 0, out.stderr
+    assert "usage: sentireview" in out.stdout
+    assert len(out.stdout.splitlines()) > 3
+
+
+def test_missing_command_is_an_error():
+    out = run_cli()
+    assert out.returncode != 0
+    assert "COMMAND" in out.stderr
