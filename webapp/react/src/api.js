@@ -1,0 +1,60 @@
+// The two calls the page makes to the Flask API (docs/ARCHITECTURE.md, "Web API").
+
+const NETWORK_ERROR = 'Could not reach the server. Check your connection and try again.'
+
+async function readJson(response) {
+  try {
+    return await response.json()
+  } catch {
+    return null // an HTML error page from a proxy, or an empty body
+  }
+}
+
+function httpError(response, body) {
+  if (body && typeof body.error === 'string' && body.error.trim()) return new Error(body.error)
+  const status = `${response.status} ${response.statusText || ''}`.trim()
+  return new Error(`The server could not score this review (HTTP ${status}). Please try again.`)
+}
+
+/** POST /predict {review} -> {sentiment: "positive"|"negative", score: P(positive), model}. */
+export async function predict(review, { signal } = {}) {
+  let response
+  try {
+    response = await fetch('/predict', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ review }),
+      signal,
+    })
+  } catch (error) {
+    if (error?.name === 'AbortError') throw error
+    throw new Error(NETWORK_ERROR)
+  }
+  const body = await readJson(response)
+  if (!response.ok) throw httpError(response, body)
+  const valid =
+    body &&
+    (body.sentiment === 'positive' || body.sentiment === 'negative') &&
+    typeof body.score === 'number' &&
+    Number.isFinite(body.score)
+  if (!valid) throw new Error('The server sent an answer this page does not understand.')
+  return body
+}
+
+/** GET /api/model -> {name, version, kind, metrics}; null when it cannot be read. */
+export async function fetchModelInfo({ signal } = {}) {
+  try {
+    const response = await fetch('/api/model', { headers: { Accept: 'application/json' }, signal })
+    if (!response.ok) return null
+    const body = await readJson(response)
+    return body && typeof body.name === 'string' ? body : null
+  } catch {
+    return null
+  }
+}
+
+/** How sure the model is of the label it chose: P(positive) or 1 - P(positive), in [0, 1]. */
+export function confidence({ sentiment, score }) {
+  const p = Math.min(1, Math.max(0, score))
+  return sentiment === 'positive' ? p : 1 - p
+}
