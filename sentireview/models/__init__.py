@@ -1,0 +1,3 @@
+"""Model definitions (torch). ``lstm``: the tutorial's starter LSTM; ``transformer``: a Hugging
+Face encoder with the tutorial's head. Import the submodule you need: importing this package
+does not import transformers."""
