@@ -28,9 +28,7 @@ function Prediction({ result }) {
   return (
     <div className={positive ? 'prediction prediction--positive' : 'prediction prediction--negative'}>
       <p className="prediction__label">
-        <span className="prediction__icon" aria-hidden="true">
-          {positive ? '👍' : '👎'}
-        </span>
+        <Face positive={positive} />
         <span>
           Prediction: <strong data-testid="sentiment">{positive ? 'Positive' : 'Negative'}</strong>
         </span>
@@ -42,5 +40,18 @@ function Prediction({ result }) {
         </div>
       </div>
     </div>
+  )
+}
+
+// A drawn face rather than an emoji: emoji fonts are missing on many Linux desktops.
+function Face({ positive }) {
+  const mouth = positive ? 'M8 14.5q4 3.5 8 0' : 'M8 16.5q4-3.5 8 0'
+  return (
+    <svg className="prediction__icon" viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" focusable="false">
+      <circle cx="12" cy="12" r="10.5" fill="none" stroke="currentColor" strokeWidth="2" />
+      <circle cx="8.5" cy="9.5" r="1.4" fill="currentColor" />
+      <circle cx="15.5" cy="9.5" r="1.4" fill="currentColor" />
+      <path d={mouth} fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" />
+    </svg>
   )
 }
