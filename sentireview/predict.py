@@ -1,0 +1,128 @@
+"""``Predictor``: the one inference path (CLI, notebooks, web app).
+
+    from sentireview.predict import Predictor
+    Predictor.load("runs/lstm").predict(["What a wonderful film"])
+    # [{"sentiment": "positive", "score": 0.97, "label": 1}]
+
+Texts go through the same preparation as in training, read from the artifact's config:
+the LSTM's recipe cleaner (``sentireview.text``) and vocabulary with the same word limit; for
+transformers the saved tokenizer on the plain text. No torch at import time: the web
+process runs the ONNX back end without torch.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from sentireview.artifact import ONNX, TOKENIZER, VOCAB, read_config
+from sentireview.backends import Backend, Inputs, load_backend
+from sentireview.errors import SentiReviewError
+
+log = logging.getLogger(__name__)
+
+#: Reviews per call to the back end (bounds memory for long input lists).
+BATCH_SIZE = 64
+
+
+def choose_backend(run_dir: Path, requested: str = "auto") -> str:
+    """``auto``: ONNX Runtime when ``model.onnx`` exists or torch is missing, else PyTorch."""
+    if requested != "auto":
+        return requested
+    if (run_dir / ONNX).exists() or importlib.util.find_spec("torch") is None:
+        return "onnx"
+    return "torch"
+
+
+def text_preparer(config: dict[str, Any]) -> Callable[[str], str]:
+    """The text function used in training: the recipe's cleaner (``clean`` column) or the
+    plain-text normalisation (``text`` column)."""
+    from sentireview import text as text_module
+
+    spec = config["text"]
+    if spec.get("column", "clean") == "clean":
+        return text_module.get_cleaner(spec.get("recipe", "tutorial"))
+    return text_module.plain_text
+
+
+class Predictor:
+    """Texts in, ``{"sentiment", "score", "label"}`` out; built by :meth:`load`."""
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        backend: Backend,
+        encode: Callable[[list[str]], Inputs],
+        prepare: Callable[[str], str],
+    ) -> None:
+        self.config = config
+        self.backend = backend
+        self.backend_name = backend.name
+        self.labels: list[str] = list(config.get("labels", ["negative", "positive"]))
+        self._encode = encode
+        self._prepare = prepare
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, backend: str = "auto") -> Predictor:
+        """Open a run folder (``config.json`` + weights + vocabulary/tokenizer)."""
+        run_dir = Path(path)
+        config = read_config(run_dir)
+        name = choose_backend(run_dir, backend)
+        encode = _make_encoder(run_dir, config)
+        engine = load_backend(name, run_dir, config)
+        log.info("loaded %s model from %s (%s back end)", config["kind"], run_dir, name)
+        return cls(config, engine, encode, text_preparer(config))
+
+    def predict_proba(self, texts: Sequence[str]) -> list[float]:
+        """P(positive) per text."""
+        texts = _check_texts(texts)
+        scores: list[float] = []
+        for start in range(0, len(texts), BATCH_SIZE):
+            chunk = [self._prepare(t) for t in texts[start : start + BATCH_SIZE]]
+            scores.extend(float(p) for p in self.backend.predict_proba(self._encode(chunk)))
+        return scores
+
+    def predict(self, texts: Sequence[str]) -> list[dict[str, Any]]:
+        """One ``{"sentiment", "score", "label"}`` per text; positive when score > 0.5."""
+        results = []
+        for score in self.predict_proba(texts):
+            label = int(score > 0.5)
+            results.append({"sentiment": self.labels[label], "score": score, "label": label})
+        return results
+
+
+def _check_texts(texts: Sequence[str]) -> list[str]:
+    if isinstance(texts, str):
+        raise SentiReviewError("predict() takes a list of texts, not one string")
+    texts = list(texts)
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise SentiReviewError(f"text {i} is {type(t).__name__}, not a string")
+    return texts
+
+
+def _make_encoder(run_dir: Path, config: dict[str, Any]) -> Callable[[list[str]], Inputs]:
+    max_tokens = config["text"].get("max_tokens")
+    if config["kind"] == "lstm":
+        from sentireview.vocab import Vocab
+
+        vocab = Vocab.load(run_dir / VOCAB)
+        return lambda texts: [vocab.encode(t, max_tokens) for t in texts]
+
+    if not (run_dir / TOKENIZER).is_dir():
+        raise SentiReviewError(f"{run_dir} has no {TOKENIZER}/ folder")
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(run_dir / TOKENIZER))
+
+    def encode(texts: list[str]) -> Inputs:
+        enc = tokenizer(
+            texts, padding=True, truncation=True, max_length=max_tokens, return_tensors="np"
+        )
+        return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
+
+    return encode

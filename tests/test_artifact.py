@@ -1,0 +1,70 @@
+import json
+
+import pytest
+import torch
+
+from sentireview import artifact
+from sentireview.errors import SentiReviewError
+from sentireview.models.lstm import LSTMClassifier, LSTMConfig
+from sentireview.vocab import Vocab
+
+
+def make_lstm_run(run_dir, pth=False):
+    torch.manual_seed(0)
+    vocab = Vocab.build(["good great fine", "bad awful poor", "good bad"], min_freq=1)
+    cfg = LSTMConfig(vocab_size=len(vocab), embed_dim=8, hidden=4)
+    model = LSTMClassifier(cfg)
+    text = {"recipe": "tutorial", "column": "clean", "max_tokens": 500}
+    artifact.write_config(run_dir, artifact.make_config("lstm", cfg, text, {"epochs": 1}))
+    artifact.save_weights(run_dir, model, pth=pth)
+    vocab.save(run_dir / "vocab.json")
+    return model.eval(), vocab
+
+
+def test_round_trip_is_exact(tmp_path):
+    torch.set_num_threads(1)
+    model, _ = make_lstm_run(tmp_path, pth=True)
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["format"] == 1 and config["kind"] == "lstm"
+    assert config["labels"] == ["negative", "positive"] and config["model"]["hidden"] == 4
+    assert "torch" in config["versions"] and config["text"]["column"] == "clean"
+    loaded = artifact.load_model(tmp_path)
+    assert not loaded.training
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, loaded.state_dict()[k]), k
+    # The tutorial's .pth alone is enough too, and holds a plain state_dict.
+    (tmp_path / "model.safetensors").unlink()
+    state = torch.load(tmp_path / "model.pth", weights_only=True)
+    assert set(state) == set(model.state_dict())
+    from_pth = artifact.load_model(tmp_path)
+    ids, lengths = torch.tensor([[2, 3, 4]]), torch.tensor([3])
+    assert torch.equal(from_pth(ids, lengths), model(ids, lengths))
+
+
+def test_strict_loading_rejects_wrong_weights(tmp_path):
+    make_lstm_run(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["model"]["hidden"] = 5
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(SentiReviewError, match="do not fit"):
+        artifact.load_model(tmp_path)
+
+
+def test_read_config_errors(tmp_path):
+    with pytest.raises(SentiReviewError, match="not found"):
+        artifact.read_config(tmp_path / "nope")
+    with pytest.raises(SentiReviewError, match="no config.json"):
+        artifact.read_config(tmp_path)
+    (tmp_path / "config.json").write_text('{"format": 1, "kind": "svm"}')
+    with pytest.raises(SentiReviewError, match="kind"):
+        artifact.read_config(tmp_path)
+    (tmp_path / "config.json").write_text("{")
+    with pytest.raises(SentiReviewError, match="cannot read"):
+        artifact.read_config(tmp_path)
+
+
+def test_missing_weights(tmp_path):
+    make_lstm_run(tmp_path)
+    (tmp_path / "model.safetensors").unlink()
+    with pytest.raises(SentiReviewError, match="no weights"):
+        artifact.load_model(tmp_path)
