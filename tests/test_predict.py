@@ -35,7 +35,7 @@ def test_predict_matches_the_model(run_dir):
     assert [set(r) for r in out] == [{"sentiment", "score", "label"}] * 3
     model = artifact.load_model(run_dir)
     vocab = Vocab.load(run_dir / "vocab.json")
-    for text, r in zip(texts, out):
+    for text, r in zip(texts, out, strict=True):
         ids = vocab.encode(clean(text), 3) or [1]  # trimmed to max_tokens, empty -> <unk>
         want = torch.sigmoid(model(torch.tensor([ids]), torch.tensor([len(ids)]))).item()
         assert r["score"] == pytest.approx(want, abs=1e-6)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, Union
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -33,7 +33,7 @@ from sentireview.errors import SentiReviewError
 BACKENDS = ("torch", "onnx")
 
 #: lstm: one id list per review; transformer: tokenizer arrays.
-Inputs = Union[Sequence[Sequence[int]], Mapping[str, np.ndarray]]
+Inputs = Sequence[Sequence[int]] | Mapping[str, np.ndarray]
 
 
 class Backend(Protocol):
