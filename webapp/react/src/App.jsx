@@ -76,6 +76,7 @@ export default function App() {
             canSubmit={canSubmit}
             loading={loading}
             textareaRef={textareaRef}
+            maxChars={model?.limits?.max_review_chars}
           />
           <Result state={state} />
         </section>
@@ -115,11 +116,12 @@ function Header() {
   )
 }
 
-function ReviewForm({ review, onChange, onSubmit, onKeyDown, canSubmit, loading, textareaRef }) {
+function ReviewForm({ review, onChange, onSubmit, onKeyDown, canSubmit, loading, textareaRef, maxChars }) {
   const adviceId = useId()
   const countId = useId()
   const length = review.length
   const short = length > 0 && length < ADVISED_LENGTH
+  const tooLong = typeof maxChars === 'number' && length > maxChars
 
   return (
     <form onSubmit={onSubmit} aria-busy={loading}>
@@ -141,9 +143,10 @@ function ReviewForm({ review, onChange, onSubmit, onKeyDown, canSubmit, loading,
         spellCheck="true"
       />
       <div className="form-row">
-        <p id={countId} className={short ? 'count count--short' : 'count'}>
-          {length} {length === 1 ? 'character' : 'characters'}
+        <p id={countId} className={short || tooLong ? 'count count--warn' : 'count'}>
+          {length.toLocaleString('en')} {length === 1 ? 'character' : 'characters'}
           {short && ` (${ADVISED_LENGTH - length} more for a steadier answer)`}
+          {tooLong && ` (over the server's limit of ${maxChars.toLocaleString('en')})`}
         </p>
         <div className="actions">
           <span className="shortcut" aria-hidden="true">
@@ -184,7 +187,8 @@ function Footer({ model }) {
   if (model === undefined) text = 'Loading model details…'
   else if (model === null) text = 'Model details are unavailable right now.'
   else text = `Served model: ${model.name}${model.version ? ` ${model.version}` : ''}${model.kind ? ` (${model.kind})` : ''}`
-  const accuracy = model?.metrics?.accuracy
+  const metrics = model?.metrics
+  const accuracy = metrics?.test?.accuracy ?? metrics?.accuracy
   return (
     <footer className="site-footer">
       <p>

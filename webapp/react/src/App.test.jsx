@@ -176,6 +176,16 @@ describe('App', () => {
     expect(screen.getByText(/^5 characters/)).toHaveTextContent('5 characters (195 more for a steadier answer)')
   })
 
+  it("warns when the review is over the server's limit", async () => {
+    const limited = { ...MODEL, limits: { max_review_chars: 10 } }
+    vi.stubGlobal('fetch', vi.fn(async () => json(limited)))
+    const { user, textbox } = setup()
+
+    await screen.findByText(/Served model/)
+    await user.type(textbox, 'Far too long')
+    expect(screen.getByText(/^12 characters/)).toHaveTextContent(/over the server's limit of 10\)$/)
+  })
+
   it('shows the served model in the footer and links to the repository', async () => {
     mockApi(() => json({ sentiment: 'positive', score: 0.7, model: MODEL }))
     setup()
