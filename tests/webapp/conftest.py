@@ -1,0 +1,78 @@
+"""Fixtures for the web app: a fake artifact folder and a keyword predictor, so the HTTP
+tests need neither torch nor a trained model (the real-model tests build their own)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+WEBAPP = ROOT / "webapp" / "flask"
+if str(WEBAPP) not in sys.path:
+    sys.path.insert(0, str(WEBAPP))
+
+from senti_api import create_app  # noqa: E402
+
+POSITIVE_WORDS = {"good", "great", "wonderful", "brilliant", "loved", "best", "moving"}
+NEGATIVE_WORDS = {"bad", "awful", "terrible", "boring", "hated", "worst", "waste"}
+
+
+class KeywordPredictor:
+    """Counts positive and negative words; same output shape as ``Predictor.predict``."""
+
+    backend_name = "keywords"
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def predict(self, texts: list[str]) -> list[dict]:
+        self.calls.append(list(texts))
+        out = []
+        for text in texts:
+            words = [w.strip(".,:;!?").lower() for w in text.split()]
+            balance = sum(w in POSITIVE_WORDS for w in words)
+            balance -= sum(w in NEGATIVE_WORDS for w in words)
+            score = 0.5 + max(-0.49, min(0.49, 0.1 * balance)) + (0.001 if balance == 0 else 0)
+            label = int(score > 0.5)
+            sentiment = ["negative", "positive"][label]
+            out.append({"sentiment": sentiment, "score": score, "label": label})
+        return out
+
+
+def write_fake_artifact(folder: Path) -> Path:
+    """config.json + metrics.json: what the app reads itself from an artifact folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text(json.dumps({
+        "format": 1, "kind": "lstm", "name": "fake-lstm", "version": "0.0.1",
+        "labels": ["negative", "positive"],
+    }))
+    (folder / "metrics.json").write_text(json.dumps({"test": {"accuracy": 0.5}}))
+    return folder
+
+
+@pytest.fixture
+def model_dir(tmp_path: Path) -> Path:
+    return write_fake_artifact(tmp_path / "model")
+
+
+@pytest.fixture
+def predictor() -> KeywordPredictor:
+    return KeywordPredictor()
+
+
+@pytest.fixture
+def app(model_dir: Path, predictor: KeywordPredictor, tmp_path: Path):
+    return create_app({
+        "TESTING": True,
+        "MODEL_DIR": model_dir,
+        "PREDICTOR": predictor,
+        "STATIC_DIR": tmp_path / "no-dist",
+    })
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

@@ -1,0 +1,72 @@
+"""gunicorn settings for Senti-review (the Procfile passes this file with ``--config``).
+
+Environment: ``WEB_CONCURRENCY`` worker processes (default 2: one per core of a small
+dyno), ``HOST`` (default 0.0.0.0) and ``PORT`` (default 8000, Heroku sets it),
+``GUNICORN_TIMEOUT`` seconds (default 30, Heroku's router limit), ``SENTIREVIEW_THREADS``
+compute threads per worker (default 1).
+
+Each worker imports the app itself (no preload), so each loads its own copy of the model
+and a worker that is recycled comes back with a fresh one. Workers are synchronous: one
+request at a time per worker, each prediction on one compute thread, so N workers use N
+cores without oversubscription.
+"""
+
+import os
+from pathlib import Path
+
+_here = Path(__file__).resolve().parent
+
+# `senti_api` lives beside this file; the sentireview package is installed (requirements.txt).
+pythonpath = str(_here)
+wsgi_app = "senti_api.wsgi:serve()"
+
+bind = f"{os.environ.get('HOST') or '0.0.0.0'}:{os.environ.get('PORT') or '8000'}"
+workers = int(os.environ.get("WEB_CONCURRENCY") or 2)
+worker_class = "sync"
+threads = 1
+preload_app = False
+timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
+graceful_timeout = 20
+keepalive = 5
+# Recycle workers now and then (jittered so they do not all restart at once): a safety net
+# against slow leaks in native libraries, at the cost of one model load per recycle.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS") or 0)
+max_requests_jitter = max_requests // 10
+# Request-line and header limits (gunicorn's defaults are generous; reviews travel in bodies).
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# One compute thread per worker unless told otherwise: read by ONNX Runtime (the back end
+# takes SENTIREVIEW_THREADS) and by OpenMP/BLAS should torch be used.
+_threads = os.environ.get("SENTIREVIEW_THREADS") or "1"
+for _name in ("SENTIREVIEW_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_name, _threads)
+
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info")
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms'
+
+# The app's own loggers (senti_api, sentireview) go to stderr next to gunicorn's.
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s",
+                  "datefmt": "%Y-%m-%d %H:%M:%S"},
+        "access": {"format": "%(message)s"},
+    },
+    "handlers": {
+        "stderr": {"class": "logging.StreamHandler", "formatter": "plain",
+                   "stream": "ext://sys.stderr"},
+        "access": {"class": "logging.StreamHandler", "formatter": "access",
+                   "stream": "ext://sys.stdout"},
+    },
+    "root": {"level": "INFO", "handlers": ["stderr"]},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["stderr"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": ["access"], "propagate": False},
+    },
+}

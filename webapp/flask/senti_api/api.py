@@ -1,0 +1,153 @@
+"""The JSON API: ``POST /predict``, ``GET /health``, ``/ready``, ``/api/model``, ``/openapi.json``.
+
+Request bodies are parsed here rather than with ``request.get_json`` so that each way a body
+can be wrong (no body, wrong content type, bytes that are not UTF-8, broken or absurdly deep
+JSON, the wrong shape) gets its own 4xx message instead of a generic page.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from .hardening import error_response
+from .model import ServedModel
+from .openapi import build_spec
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("api", __name__)
+
+USAGE = 'send JSON {"review": "text"} or {"reviews": ["text", ...]}'
+
+
+class BadRequest(Exception):
+    """A client error, answered as ``{"error": message}`` with ``status``."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@bp.errorhandler(BadRequest)
+def _bad_request(exc: BadRequest) -> Response:
+    return error_response(exc.status, exc.message)
+
+
+def _model() -> ServedModel:
+    return current_app.extensions["sentireview.model"]
+
+
+def _settings() -> Settings:
+    return current_app.extensions["sentireview.settings"]
+
+
+def _read_json_object() -> dict[str, Any]:
+    """The request body as a JSON object, or :class:`BadRequest` saying what is wrong."""
+    mimetype = request.mimetype
+    if mimetype != "application/json" and not mimetype.endswith("+json"):
+        shown = mimetype or "none"
+        raise BadRequest(f"Content-Type must be application/json (got {shown}); {USAGE}", 415)
+    body = request.get_data(cache=False)  # 413 from Flask when over MAX_CONTENT_LENGTH
+    if not body.strip():
+        raise BadRequest(f"request body is empty; {USAGE}")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"request body is not valid UTF-8 (byte {exc.start})") from None
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise BadRequest("request body is nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, or an integer with too many digits
+        raise BadRequest(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise BadRequest(f"request body must be a JSON object, not {type(data).__name__}; {USAGE}")
+    return data
+
+
+def _check_review(value: object, where: str, max_chars: int) -> str:
+    if not isinstance(value, str):
+        raise BadRequest(f"{where} must be a string, not {_json_type(value)}")
+    if not value.strip():
+        raise BadRequest(f"{where} is empty")
+    if len(value) > max_chars:
+        raise BadRequest(f"{where} is too long: {len(value)} characters (limit {max_chars})", 413)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate escape such as "\ud800"
+        raise BadRequest(f"{where} contains an invalid Unicode escape (lone surrogate)") from None
+    return value
+
+
+def _json_type(value: object) -> str:
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
+    return names.get(type(value), "number")
+
+
+@bp.post("/predict")
+def predict() -> Response:
+    """Classify one review (``review``) or a batch (``reviews``), in order."""
+    settings = _settings()
+    data = _read_json_object()
+    has_one, has_many = "review" in data, "reviews" in data
+    if has_one == has_many:
+        raise BadRequest(f"give exactly one of 'review' or 'reviews'; {USAGE}")
+    model = _model()
+    if has_one:
+        review = _check_review(data["review"], "'review'", settings.max_review_chars)
+        (prediction,) = model.predict([review])
+        return jsonify({**prediction, "model": model.summary()})
+    reviews = data["reviews"]
+    if not isinstance(reviews, list):
+        raise BadRequest(f"'reviews' must be an array of strings, not {_json_type(reviews)}")
+    if not reviews:
+        raise BadRequest("'reviews' is empty")
+    if len(reviews) > settings.max_batch:
+        raise BadRequest(f"too many reviews: {len(reviews)} (limit {settings.max_batch})", 413)
+    limit = settings.max_review_chars
+    texts = [_check_review(r, f"'reviews'[{i}]", limit) for i, r in enumerate(reviews)]
+    return jsonify({"predictions": model.predict(texts), "model": model.summary()})
+
+
+@bp.get("/health")
+def health() -> Response:
+    """Liveness: the process answers HTTP."""
+    return jsonify(status="ok")
+
+
+@bp.get("/ready")
+def ready() -> Response:
+    """Readiness: the model is loaded and classifies a clear positive and negative review."""
+    model = _model()
+    problem = model.self_check()
+    if problem is not None:
+        return error_response(503, problem)
+    return jsonify(status="ready", model=model.summary())
+
+
+@bp.get("/api/model")
+def model_info() -> Response:
+    """What is served: kind, name, version, back end, the artifact's metrics, the limits."""
+    model, settings = _model(), _settings()
+    return jsonify(
+        kind=model.kind,
+        name=model.name,
+        version=model.version,
+        backend=model.backend,
+        labels=model.config.get("labels", ["negative", "positive"]),
+        metrics=model.metrics,
+        limits={"max_review_chars": settings.max_review_chars, "max_batch": settings.max_batch,
+                "max_body_bytes": settings.max_body_bytes},
+    )
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3 description of this API."""
+    return jsonify(build_spec(_settings()))

@@ -1,0 +1,149 @@
+"""The model a worker serves: a ``Predictor`` plus what the artifact says about itself.
+
+Loaded once per worker by the application factory. Anything wrong with the artifact folder
+(missing, unreadable, a corrupt ONNX file) raises :class:`ModelLoadError` with one line that
+names the folder, so start-up stops with a message an operator can act on.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from sentireview.errors import SentiReviewError
+
+log = logging.getLogger(__name__)
+
+#: Reviews the readiness check must classify correctly (clear-cut, in IMDb's register).
+KNOWN_POSITIVE = (
+    "A wonderful, moving film with brilliant acting and a great story. One of the best "
+    "movies I have seen in years: I loved every minute and will watch it again."
+)
+KNOWN_NEGATIVE = (
+    "A terrible, boring film with awful acting and a stupid plot. One of the worst movies "
+    "I have ever seen: a complete waste of time and money, I hated it."
+)
+
+
+class ModelLoadError(SentiReviewError):
+    """The model folder cannot be served."""
+
+
+class PredictorLike(Protocol):
+    """What the web app needs from ``sentireview.predict.Predictor``."""
+
+    def predict(self, texts: list[str]) -> list[dict[str, Any]]: ...
+
+
+@dataclass
+class ServedModel:
+    """A loaded predictor and the artifact's description (config.json, metrics.json)."""
+
+    predictor: PredictorLike
+    path: Path
+    config: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] | None = None
+    backend: str = "unknown"
+
+    @property
+    def name(self) -> str:
+        return str(self.config.get("name") or self.path.name)
+
+    @property
+    def version(self) -> str:
+        return str(self.config.get("version") or "unknown")
+
+    @property
+    def kind(self) -> str:
+        return str(self.config.get("kind") or "unknown")
+
+    def summary(self) -> dict[str, str]:
+        """``{"name", "version"}``: echoed in every prediction."""
+        return {"name": self.name, "version": self.version}
+
+    def predict(self, texts: list[str]) -> list[dict[str, Any]]:
+        """``[{"sentiment", "score", "label"}]`` in the order of ``texts``, as plain JSON types."""
+        results = self.predictor.predict(list(texts))
+        if len(results) != len(texts):
+            raise RuntimeError(f"predictor returned {len(results)} results for {len(texts)} texts")
+        return [
+            {
+                "sentiment": str(r["sentiment"]),
+                "score": float(r["score"]),
+                "label": int(r["label"]),
+            }
+            for r in results
+        ]
+
+    def self_check(self) -> str | None:
+        """None when the known positive and negative reviews come out right, else the problem."""
+        try:
+            pos, neg = self.predict([KNOWN_POSITIVE, KNOWN_NEGATIVE])
+        except Exception as exc:  # readiness must report, not raise
+            log.exception("readiness check failed")
+            return f"the model failed on the readiness reviews ({type(exc).__name__})"
+        if pos["sentiment"] != "positive" or neg["sentiment"] != "negative":
+            return (
+                "the model misclassifies the readiness reviews "
+                f"(positive -> {pos['sentiment']}, negative -> {neg['sentiment']})"
+            )
+        return None
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"cannot read {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise ModelLoadError(f"{path} does not hold a JSON object")
+    return data
+
+
+def _backend_name(predictor: object) -> str:
+    """Best-effort name of the back end a predictor uses (for /api/model)."""
+    for attr in ("backend_name", "backend"):
+        value = getattr(predictor, attr, None)
+        if isinstance(value, str):
+            return value
+        if value is not None:
+            return str(getattr(value, "name", type(value).__name__))
+    return "unknown"
+
+
+def load_model(
+    path: Path, backend: str = "auto", threads: int = 1, predictor: PredictorLike | None = None
+) -> ServedModel:
+    """Open the artifact folder ``path`` with ``Predictor.load`` (or wrap ``predictor``)."""
+    path = Path(path)
+    if not path.is_dir():
+        raise ModelLoadError(
+            f"model folder not found: {path} (set SENTIREVIEW_MODEL_DIR to an artifact folder)"
+        )
+    config = _read_json(path / "config.json")
+    if config is None:
+        raise ModelLoadError(f"model folder {path} has no config.json: not an artifact folder")
+    metrics = _read_json(path / "metrics.json")
+    if predictor is None:
+        # ONNX Runtime's thread count is read by the ONNX back end from the environment.
+        os.environ["SENTIREVIEW_THREADS"] = str(threads)
+        try:
+            from sentireview.predict import Predictor
+
+            predictor = Predictor.load(path, backend=backend)
+        except Exception as exc:
+            message = " ".join(str(exc).split()) or type(exc).__name__
+            raise ModelLoadError(f"cannot load the model from {path}: {message}") from exc
+    served = ServedModel(
+        predictor=predictor, path=path, config=config, metrics=metrics,
+        backend=_backend_name(predictor),
+    )
+    log.info("serving %s %s (%s, %s back end) from %s",
+             served.kind, served.name, served.version, served.backend, path)
+    return served

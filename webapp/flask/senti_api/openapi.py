@@ -1,0 +1,122 @@
+"""The OpenAPI 3 document served at ``/openapi.json`` (limits filled in from the settings)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sentireview import __version__
+
+from .settings import Settings
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def build_spec(settings: Settings) -> dict[str, Any]:
+    """OpenAPI 3.0 description of every route of the app."""
+    error = {"$ref": "#/components/schemas/Error"}
+    review = {"type": "string", "minLength": 1, "maxLength": settings.max_review_chars,
+              "pattern": r"\S", "description": "the review text (not only whitespace)"}
+    errors = {
+        "400": _json(error, "malformed request: body, JSON or review invalid"),
+        "413": _json(error, "body, review or batch over its limit"),
+        "415": _json(error, "Content-Type is not application/json"),
+    }
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Senti-review API",
+            "version": __version__,
+            "description": "Sentiment (positive/negative) of English movie reviews.",
+        },
+        "paths": {
+            "/predict": {
+                "post": {
+                    "summary": "Classify one review or a batch of reviews",
+                    "operationId": "predict",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"oneOf": [
+                            {"$ref": "#/components/schemas/ReviewRequest"},
+                            {"$ref": "#/components/schemas/BatchRequest"},
+                        ]}}},
+                    },
+                    "responses": {
+                        "200": _json({"oneOf": [
+                            {"$ref": "#/components/schemas/PredictResponse"},
+                            {"$ref": "#/components/schemas/BatchResponse"},
+                        ]}, "the prediction(s), in request order"),
+                        **errors,
+                    },
+                }
+            },
+            "/health": {"get": {
+                "summary": "Liveness", "operationId": "health",
+                "responses": {"200": _json({"type": "object", "required": ["status"],
+                                            "properties": {"status": {"type": "string"}}},
+                                           "the process answers")},
+            }},
+            "/ready": {"get": {
+                "summary": "Readiness: the model is loaded and classifies two known reviews",
+                "operationId": "ready",
+                "responses": {
+                    "200": _json({"type": "object", "required": ["status", "model"], "properties": {
+                        "status": {"type": "string"},
+                        "model": {"$ref": "#/components/schemas/ModelSummary"}}}, "ready"),
+                    "503": _json(error, "not ready"),
+                },
+            }},
+            "/api/model": {"get": {
+                "summary": "The model served: kind, name, version, back end, metrics, limits",
+                "operationId": "modelInfo",
+                "responses": {
+                    "200": _json({"$ref": "#/components/schemas/ModelInfo"}, "the model")
+                },
+            }},
+            "/openapi.json": {"get": {
+                "summary": "This document", "operationId": "openapi",
+                "responses": {"200": _json({"type": "object"}, "OpenAPI 3 document")},
+            }},
+            "/": {"get": {
+                "summary": "The web page (the React build), or a note that it is not built",
+                "operationId": "page",
+                "responses": {"200": {"description": "HTML page",
+                                      "content": {"text/html": {"schema": {"type": "string"}}}}},
+            }},
+        },
+        "components": {"schemas": {
+            "ReviewRequest": {"type": "object", "required": ["review"],
+                              "properties": {"review": review}},
+            "BatchRequest": {"type": "object", "required": ["reviews"], "properties": {
+                "reviews": {"type": "array", "minItems": 1, "maxItems": settings.max_batch,
+                            "items": review}}},
+            "Prediction": {"type": "object", "required": ["sentiment", "score", "label"],
+                           "properties": {
+                               "sentiment": {"type": "string", "enum": ["negative", "positive"]},
+                               "score": {"type": "number", "minimum": 0, "maximum": 1,
+                                         "description": "probability that the review is positive"},
+                               "label": {"type": "integer", "enum": [0, 1]}}},
+            "ModelSummary": {"type": "object", "required": ["name", "version"], "properties": {
+                "name": {"type": "string"}, "version": {"type": "string"}}},
+            "PredictResponse": {"allOf": [
+                {"$ref": "#/components/schemas/Prediction"},
+                {"type": "object", "required": ["model"], "properties": {
+                    "model": {"$ref": "#/components/schemas/ModelSummary"}}},
+            ]},
+            "BatchResponse": {
+                "type": "object", "required": ["predictions", "model"], "properties": {
+                    "predictions": {"type": "array",
+                                    "items": {"$ref": "#/components/schemas/Prediction"}},
+                    "model": {"$ref": "#/components/schemas/ModelSummary"}}},
+            "ModelInfo": {"type": "object", "required": ["kind", "name", "version", "metrics"],
+                          "properties": {
+                              "kind": {"type": "string"}, "name": {"type": "string"},
+                              "version": {"type": "string"}, "backend": {"type": "string"},
+                              "labels": {"type": "array", "items": {"type": "string"}},
+                              "metrics": {"type": "object", "nullable": True},
+                              "limits": {"type": "object"}}},
+            "Error": {"type": "object", "required": ["error"],
+                      "properties": {"error": {"type": "string"}}},
+        }},
+    }
