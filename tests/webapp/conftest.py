@@ -76,3 +76,11 @@ def app(model_dir: Path, predictor: KeywordPredictor, tmp_path: Path):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def module_app(tmp_path_factory):
+    """One app for a whole module (property-based runs), with a small batch limit."""
+    folder = write_fake_artifact(tmp_path_factory.mktemp("web") / "model")
+    return create_app({"MODEL_DIR": folder, "PREDICTOR": KeywordPredictor(),
+                       "STATIC_DIR": folder / "no-dist", "MAX_BATCH": 8})

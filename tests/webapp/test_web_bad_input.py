@@ -98,9 +98,9 @@ def test_review_over_length_limit(model_dir, predictor, tmp_path):
                       "MAX_REVIEW_CHARS": 100})
     client = app.test_client()
     assert client.post("/predict", json={"review": "a" * 100}).status_code == 200
-    assert "too long" in assert_json_error(client.post("/predict", json={"review": "a" * 101}), 413)
+    assert "too long" in assert_json_error(client.post("/predict", json={"review": "a" * 101}), 400)
     r = client.post("/predict", json={"reviews": ["good", "a" * 101]})
-    assert "[1]" in assert_json_error(r, 413)
+    assert "[1]" in assert_json_error(r, 400)
 
 
 def test_batch_over_limit(model_dir, predictor, tmp_path):
@@ -109,7 +109,7 @@ def test_batch_over_limit(model_dir, predictor, tmp_path):
     client = app.test_client()
     assert client.post("/predict", json={"reviews": ["good"] * 3}).status_code == 200
     r = client.post("/predict", json={"reviews": ["good"] * 4})
-    assert "too many" in assert_json_error(r, 413)
+    assert "too many" in assert_json_error(r, 400)
 
 
 def test_default_limits_accept_20000_characters(client):
@@ -167,3 +167,8 @@ def test_keeps_serving_after_bad_requests(client):
     for data in (b"", b"[", b"\xff", b"[" * 100_000, b'{"review": 1}'):
         post_raw(client, data)
     assert client.post("/predict", json={"review": "great"}).status_code == 200
+
+
+def test_unknown_fields_are_reported(client):
+    r = client.post("/predict", json={"review": "good", "revue": "x"})
+    assert "revue" in assert_json_error(r, 400)

@@ -77,7 +77,7 @@ def _check_review(value: object, where: str, max_chars: int) -> str:
     if not value.strip():
         raise BadRequest(f"{where} is empty")
     if len(value) > max_chars:
-        raise BadRequest(f"{where} is too long: {len(value)} characters (limit {max_chars})", 413)
+        raise BadRequest(f"{where} is too long: {len(value)} characters (limit {max_chars})")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate escape such as "\ud800"
@@ -98,6 +98,9 @@ def predict() -> Response:
     has_one, has_many = "review" in data, "reviews" in data
     if has_one == has_many:
         raise BadRequest(f"give exactly one of 'review' or 'reviews'; {USAGE}")
+    unknown = sorted(set(data) - {"review", "reviews"})
+    if unknown:  # strict, so a typo such as "revue" is reported rather than ignored
+        raise BadRequest(f"unknown field(s): {', '.join(map(repr, unknown))[:200]}; {USAGE}")
     model = _model()
     if has_one:
         review = _check_review(data["review"], "'review'", settings.max_review_chars)
@@ -109,7 +112,7 @@ def predict() -> Response:
     if not reviews:
         raise BadRequest("'reviews' is empty")
     if len(reviews) > settings.max_batch:
-        raise BadRequest(f"too many reviews: {len(reviews)} (limit {settings.max_batch})", 413)
+        raise BadRequest(f"too many reviews: {len(reviews)} (limit {settings.max_batch})")
     limit = settings.max_review_chars
     texts = [_check_review(r, f"'reviews'[{i}]", limit) for i, r in enumerate(reviews)]
     return jsonify({"predictions": model.predict(texts), "model": model.summary()})

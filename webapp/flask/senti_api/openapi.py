@@ -19,8 +19,8 @@ def build_spec(settings: Settings) -> dict[str, Any]:
     review = {"type": "string", "minLength": 1, "maxLength": settings.max_review_chars,
               "pattern": r"\S", "description": "the review text (not only whitespace)"}
     errors = {
-        "400": _json(error, "malformed request: body, JSON or review invalid"),
-        "413": _json(error, "body, review or batch over its limit"),
+        "400": _json(error, "malformed request: body, JSON, review or batch invalid or too long"),
+        "413": _json(error, "request body over the size limit"),
         "415": _json(error, "Content-Type is not application/json"),
     }
     return {
@@ -87,8 +87,10 @@ def build_spec(settings: Settings) -> dict[str, Any]:
         },
         "components": {"schemas": {
             "ReviewRequest": {"type": "object", "required": ["review"],
+                              "additionalProperties": False,
                               "properties": {"review": review}},
-            "BatchRequest": {"type": "object", "required": ["reviews"], "properties": {
+            "BatchRequest": {"type": "object", "required": ["reviews"],
+                             "additionalProperties": False, "properties": {
                 "reviews": {"type": "array", "minItems": 1, "maxItems": settings.max_batch,
                             "items": review}}},
             "Prediction": {"type": "object", "required": ["sentiment", "score", "label"],

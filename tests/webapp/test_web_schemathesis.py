@@ -1,0 +1,53 @@
+"""Property-based run of the whole API from its own /openapi.json (in-process, over WSGI):
+schemathesis generates valid and invalid requests for every operation; no answer may be a
+5xx, and every answer must match the documented status codes, content types and schemas."""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+
+@pytest.fixture(scope="module")
+def api_schema(module_app):
+    return schemathesis.openapi.from_wsgi("/openapi.json", module_app)
+
+
+OPERATIONS = ["POST /predict", "GET /health", "GET /ready", "GET /api/model",
+              "GET /"]  # schemathesis skips the schema's own path, /openapi.json
+
+
+def test_every_operation_is_exercised(api_schema):
+    found = {op.ok().label for op in api_schema.get_all_operations()}
+    assert found == set(OPERATIONS)
+
+
+def check_operation(api_schema, label: str, examples: int) -> None:
+    """Positive and negative cases for one operation, each validated against the schema."""
+    (operation,) = [
+        op.ok() for op in api_schema.get_all_operations() if op.ok().label == label
+    ]
+    strategy = st.one_of(
+        operation.as_strategy(generation_mode=schemathesis.GenerationMode.POSITIVE),
+        operation.as_strategy(generation_mode=schemathesis.GenerationMode.NEGATIVE),
+    )
+
+    @given(case=strategy)
+    @settings(max_examples=examples, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    def run(case):
+        case.call_and_validate()
+
+    run()
+
+
+@pytest.mark.parametrize("label", OPERATIONS)
+def test_api_conforms_to_its_schema(api_schema, label):
+    check_operation(api_schema, label, 25 if label.startswith("POST") else 5)
+
+
+@pytest.mark.slow
+def test_predict_conforms_to_its_schema_long_run(api_schema):
+    check_operation(api_schema, "POST /predict", 300)
