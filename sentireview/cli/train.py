@@ -1,0 +1,127 @@
+"""``sentireview train lstm|transformer``: train a model on a prepared dataset into a run folder.
+
+Runs as one process or under ``torchrun --nproc_per_node=N -m sentireview train ...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("train", help="train a model into a run folder")
+    models = parser.add_subparsers(dest="model", metavar="MODEL", required=True)
+
+    lstm = models.add_parser("lstm", help="the tutorial's bidirectional LSTM")
+    _common(lstm)
+    lstm.add_argument("--epochs", type=int, default=5, help="default: 5")
+    lstm.add_argument("--batch-size", type=int, default=64, help="per process (default: 64)")
+    lstm.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (1e-3)")
+    lstm.add_argument("--max-words", type=int, default=500, help="reviews trimmed to N words")
+    lstm.add_argument("--min-freq", type=int, default=3, help="vocabulary min frequency (3)")
+    lstm.add_argument("--max-vocab", type=int, default=None, help="keep the N most frequent")
+    lstm.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    lstm.set_defaults(func=_train_lstm)
+
+    tr = models.add_parser("transformer", help="a Hugging Face encoder with the tutorial's head")
+    _common(tr)
+    tr.add_argument("--encoder", required=True, help="hub name (roberta-base) or local folder")
+    tr.add_argument("--recipe", choices=("tutorial", "recommended"), default="tutorial")
+    tr.add_argument("--pretrain-epochs", type=int, default=None, help="stage 1 (frozen encoder)")
+    tr.add_argument("--finetune-epochs", type=int, default=None, help="stage 2 (all weights)")
+    tr.add_argument("--max-length", type=int, default=None, help="tokens per review")
+    tr.add_argument("--batch-size", type=int, default=None, help="per process")
+    tr.add_argument("--grad-accum", type=int, default=None, help="batches per optimizer step")
+    tr.add_argument("--lr", type=float, default=None, help="encoder/base learning rate")
+    tr.add_argument("--head-lr", type=float, default=None, help="head learning rate")
+    tr.add_argument("--pooling", choices=("pooler", "first"), default=None)
+    tr.add_argument("--amp", choices=("auto", "bf16", "fp16", "none"), default="auto")
+    tr.set_defaults(func=_train_transformer)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", type=Path, required=True, help="prepared dataset folder")
+    p.add_argument("--out", type=Path, required=True, help="run folder to write")
+    p.add_argument("--seed", type=int, default=17, help="default: 17 (the tutorial's)")
+    p.add_argument("--resume", action="store_true", help="continue from the run's checkpoint")
+    p.add_argument(
+        "--early-stopping",
+        type=int,
+        default=None,
+        metavar="N",
+        help="stop after N validations without a lower validation loss",
+    )
+    p.add_argument("--limit-train", type=int, default=None, metavar="N", help="first N reviews")
+    p.add_argument("--limit-valid", type=int, default=None, metavar="N", help="first N reviews")
+    p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: auto)")
+    p.add_argument("--save-pth", action="store_true", help="also write the tutorial's model.pth")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def _train_lstm(args: argparse.Namespace) -> int:
+    from sentireview.training.lstm import LSTMTrainConfig, train_lstm
+
+    cfg = LSTMTrainConfig(
+        data=args.data,
+        out=args.out,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        max_words=args.max_words,
+        min_freq=args.min_freq,
+        max_vocab=args.max_vocab,
+        seed=args.seed,
+        resume=args.resume,
+        early_stopping=args.early_stopping,
+        limit_train=args.limit_train,
+        limit_valid=args.limit_valid,
+        save_pth=args.save_pth,
+        device=args.device,
+        threads=args.threads,
+        progress=not args.no_progress,
+    )
+    summary = train_lstm(cfg)
+    log.info("done: %s (best validation loss %.4f)", summary["run_dir"], summary["best_val_loss"])
+    return 0
+
+
+def _train_transformer(args: argparse.Namespace) -> int:
+    from sentireview.training.transformer import TransformerTrainConfig, train_transformer
+
+    overrides = {
+        k: getattr(args, k)
+        for k in (
+            "pretrain_epochs",
+            "finetune_epochs",
+            "max_length",
+            "batch_size",
+            "grad_accum",
+            "lr",
+            "head_lr",
+            "pooling",
+        )
+        if getattr(args, k) is not None
+    }
+    cfg = TransformerTrainConfig.from_recipe(
+        args.recipe,
+        data=args.data,
+        out=args.out,
+        encoder=args.encoder,
+        seed=args.seed,
+        resume=args.resume,
+        early_stopping=args.early_stopping,
+        limit_train=args.limit_train,
+        limit_valid=args.limit_valid,
+        save_pth=args.save_pth,
+        device=args.device,
+        amp=args.amp,
+        progress=not args.no_progress,
+        **overrides,
+    )
+    summary = train_transformer(cfg)
+    log.info("done: %s", summary["run_dir"])
+    return 0

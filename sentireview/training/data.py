@@ -1,0 +1,37 @@
+"""Reading the prepared dataset (``{split}.parquet``, see docs/ARCHITECTURE.md) for training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from sentireview.errors import DataError
+
+COLUMNS = ("id", "rating", "raw", "text", "clean", "label")
+
+
+def read_split(
+    data_dir: str | Path, split: str, column: str, limit: int | None = None
+) -> tuple[list[str], list[int]]:
+    """Texts of ``column`` and their labels (0/1) from ``data_dir/{split}.parquet``.
+
+    Unlabelled rows (label -1) are skipped; ``limit`` keeps the first N labelled rows (the
+    prepared splits are already shuffled). Raises DataError with one line when the folder,
+    file or column is missing or the split has no labelled rows."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise DataError(f"data folder not found: {data_dir} (run `sentireview data prepare`)")
+    path = data_dir / f"{split}.parquet"
+    if not path.exists():
+        raise DataError(f"{path} not found: is {data_dir} a prepared dataset?")
+    try:
+        frame = pd.read_parquet(path, columns=[column, "label"])
+    except (KeyError, ValueError) as exc:  # pyarrow reports a missing column as one of these
+        raise DataError(f"{path}: cannot read columns {column!r}, 'label': {exc}") from None
+    frame = frame[frame["label"] >= 0]
+    if limit is not None:
+        frame = frame.head(limit)
+    if frame.empty:
+        raise DataError(f"{path} has no labelled reviews")
+    return frame[column].fillna("").astype(str).tolist(), frame["label"].astype(int).tolist()

@@ -1,0 +1,205 @@
+"""Train the tutorial's LSTM on a prepared dataset and write the run folder.
+
+Tutorial settings: vocabulary from the training split (min frequency 3), reviews trimmed to
+500 words, Embedding 500 -> BiLSTM 128 -> Dropout 0.3 -> Linear(256, 1), BCE loss (on logits),
+Adam lr 1e-3, batch 64 bucketed by length, 5 epochs, validation twice per epoch, best
+checkpoint by validation loss.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from sentireview import artifact
+from sentireview.errors import SentiReviewError
+from sentireview.models.lstm import LSTMClassifier, LSTMConfig
+from sentireview.training.data import read_split
+from sentireview.training.distributed import DistInfo, cleanup, setup
+from sentireview.training.loop import History, StageConfig, train_stage
+from sentireview.vocab import PAD_ID, UNK_ID, Vocab
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LSTMTrainConfig:
+    """Command-line settings of ``sentireview train lstm`` (defaults: the tutorial's)."""
+
+    data: Path
+    out: Path
+    epochs: int = 5
+    batch_size: int = 64
+    lr: float = 1e-3
+    max_words: int = 500
+    min_freq: int = 3
+    max_vocab: int | None = None
+    embed_dim: int = 500
+    hidden: int = 128
+    dropout: float = 0.3
+    seed: int = 17
+    resume: bool = False
+    early_stopping: int | None = None
+    limit_train: int | None = None
+    limit_valid: int | None = None
+    evals_per_epoch: int = 2
+    save_pth: bool = False
+    device: str | None = None
+    threads: int | None = None
+    progress: bool = True
+
+
+class IdSplit:
+    """Reviews as id lists; ``collate`` pads them into ``ids`` (B, T) and ``lengths`` (B,)."""
+
+    def __init__(self, ids: list[list[int]], labels: list[int]) -> None:
+        # An empty review is read as one <unk>: the LSTM needs one step.
+        self.ids = [x if x else [UNK_ID] for x in ids]
+        self.labels = labels
+        self.lengths = [len(x) for x in self.ids]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def collate(self, indices: Sequence[int], device: torch.device) -> dict[str, torch.Tensor]:
+        T = max(self.lengths[i] for i in indices)
+        ids = torch.full((len(indices), T), PAD_ID, dtype=torch.int64)
+        for row, i in enumerate(indices):
+            ids[row, : self.lengths[i]] = torch.as_tensor(self.ids[i])
+        return {
+            "ids": ids.to(device),
+            "lengths": torch.tensor([self.lengths[i] for i in indices]),  # CPU for packing
+            "labels": torch.tensor([self.labels[i] for i in indices], device=device),
+        }
+
+
+def lstm_loss(
+    model: nn.Module, batch: dict[str, torch.Tensor]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Summed BCE over the batch (the loop turns sums into the global-batch mean)."""
+    logits = model(batch["ids"], batch["lengths"])  # (B,)
+    loss = nn.functional.binary_cross_entropy_with_logits(
+        logits.float(), batch["labels"].float(), reduction="sum"
+    )
+    return loss, logits
+
+
+def train_lstm(
+    cfg: LSTMTrainConfig, on_step: Callable[[int], bool] | None = None
+) -> dict[str, object]:
+    """Train and write the artifact to ``cfg.out``; returns a summary. Runs under torchrun."""
+    info = setup(cfg.device)
+    try:
+        return _train(cfg, info, on_step)
+    finally:
+        cleanup(info)
+
+
+def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    out = Path(cfg.out)
+    train_texts, train_labels = read_split(cfg.data, "train", "clean", cfg.limit_train)
+    valid_texts, valid_labels = read_split(cfg.data, "valid", "clean", cfg.limit_valid)
+    manifest_recipe = _recipe(Path(cfg.data))
+
+    vocab_path = out / artifact.VOCAB
+    if cfg.resume and vocab_path.exists():
+        vocab = Vocab.load(vocab_path)  # the resumed model's embedding rows match this one
+    else:
+        if cfg.resume:
+            log.warning("--resume: nothing to resume in %s, starting afresh", out)
+        vocab = Vocab.build(train_texts, min_freq=cfg.min_freq, max_size=cfg.max_vocab)
+    log.info("vocabulary: %d words (min frequency %d)", len(vocab), cfg.min_freq)
+    train = IdSplit([vocab.encode(t, cfg.max_words) for t in train_texts], train_labels)
+    valid = IdSplit([vocab.encode(t, cfg.max_words) for t in valid_texts], valid_labels)
+
+    model_cfg = LSTMConfig(
+        vocab_size=len(vocab), embed_dim=cfg.embed_dim, hidden=cfg.hidden, dropout=cfg.dropout
+    )
+    torch.manual_seed(cfg.seed)  # same initial weights on every rank and every run
+    model = LSTMClassifier(model_cfg).to(info.device)
+    stage = StageConfig(
+        name="lstm",
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        seed=cfg.seed,
+        evals_per_epoch=cfg.evals_per_epoch,
+        early_stopping=cfg.early_stopping,
+        progress=cfg.progress,
+    )
+    training = {
+        k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(cfg).items()
+    }
+    training.update(world_size=info.world, global_batch_size=cfg.batch_size * info.world)
+    config = artifact.make_config(
+        "lstm",
+        model_cfg,
+        {"recipe": manifest_recipe, "column": "clean", "max_tokens": cfg.max_words},
+        training,
+        name=out.name or "lstm",
+    )
+    if info.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        vocab.save(vocab_path)
+        artifact.write_config(out, config)
+
+    wrapped: nn.Module = model
+    if info.enabled:
+        wrapped = nn.parallel.DistributedDataParallel(
+            model, device_ids=[info.device.index] if info.device.type == "cuda" else None
+        )
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    history = History(out if info.is_main else None, _previous_rows(out) if cfg.resume else [])
+    t0 = time.perf_counter()
+    result = train_stage(
+        wrapped,
+        train,
+        valid,
+        lstm_loss,
+        optimizer,
+        stage,
+        info,
+        checkpoint_dir=out / "checkpoints",
+        history=history,
+        resume=cfg.resume,
+        on_step=on_step,
+    )
+    if info.is_main:
+        artifact.save_weights(out, model, pth=cfg.save_pth)
+    return {
+        "run_dir": str(out),
+        "best_val_loss": result.best_val_loss,
+        "seconds": time.perf_counter() - t0,
+        "stopped_early": result.stopped_early,
+    }
+
+
+def _recipe(data_dir: Path) -> str:
+    """The cleaning recipe recorded in the dataset's manifest (the predictor re-applies it)."""
+    import json
+
+    try:
+        manifest = json.loads((data_dir / "manifest.json").read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        log.warning("%s has no manifest.json: assuming the 'tutorial' recipe", data_dir)
+        return "tutorial"
+    except ValueError as exc:
+        raise SentiReviewError(f"{data_dir / 'manifest.json'} is not valid JSON: {exc}") from None
+    return str(manifest.get("recipe", "tutorial"))
+
+
+def _previous_rows(out: Path) -> list[dict]:
+    import json
+
+    try:
+        return json.loads((out / "history.json").read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return []

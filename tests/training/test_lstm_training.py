@@ -1,0 +1,93 @@
+import json
+
+import pandas as pd
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from sentireview.errors import DataError
+from sentireview.predict import Predictor
+from sentireview.training.lstm import LSTMTrainConfig, train_lstm
+
+
+def small(dataset, out, **kw):
+    base = dict(
+        data=dataset,
+        out=out,
+        epochs=2,
+        batch_size=8,
+        min_freq=1,
+        embed_dim=16,
+        hidden=8,
+        progress=False,
+    )
+    base.update(kw)
+    return LSTMTrainConfig(**base)
+
+
+def test_train_writes_a_working_run(dataset, tmp_path):
+    out = tmp_path / "run"
+    summary = train_lstm(small(dataset, out, epochs=3, lr=1e-2))
+    for name in ("config.json", "model.safetensors", "vocab.json", "history.csv", "history.json"):
+        assert (out / name).exists(), name
+    config = json.loads((out / "config.json").read_text())
+    assert config["kind"] == "lstm" and config["text"] == {
+        "recipe": "tutorial",
+        "column": "clean",
+        "max_tokens": 500,
+    }
+    history = pd.read_csv(out / "history.csv")
+    assert len(history) == 6  # validated twice per epoch
+    assert list(history["epoch"]) == [0.5, 1.0, 1.5, 2.0, 2.5, 3.0]
+    assert history["train_loss"].iloc[-1] < history["train_loss"].iloc[0]
+    assert summary["best_val_loss"] == pytest.approx(history["val_loss"].min())
+    assert history["val_acc"].max() >= 0.8  # an easy task
+    preds = Predictor.load(out).predict(["good great film loved", "awful bad boring plot"])
+    assert [p["sentiment"] for p in preds] == ["positive", "negative"]
+
+
+def test_vocabulary_comes_from_train_only(dataset, tmp_path):
+    valid = pd.read_parquet(dataset / "valid.parquet")
+    valid.loc[0, "clean"] = "zzzonlyinvalid " * 5
+    valid.to_parquet(dataset / "valid.parquet")
+    train_lstm(small(dataset, tmp_path / "run", epochs=1))
+    itos = json.loads((tmp_path / "run" / "vocab.json").read_text())["itos"]
+    assert "zzzonlyinvalid" not in itos and itos[:2] == ["<pad>", "<unk>"]
+
+
+def test_resume_gives_the_uninterrupted_result(dataset, tmp_path):
+    full = tmp_path / "full"
+    train_lstm(small(dataset, full, epochs=2))
+
+    part = tmp_path / "part"
+    with pytest.raises(KeyboardInterrupt):  # stop mid-epoch, between two validations
+        train_lstm(small(dataset, part, epochs=2), on_step=lambda step: step == 9)
+    assert (part / "checkpoints" / "lstm.pt").exists()
+    assert not (part / "checkpoints" / "lstm.pt.tmp").exists()
+    train_lstm(small(dataset, part, epochs=2, resume=True))
+
+    a, b = load_file(full / "model.safetensors"), load_file(part / "model.safetensors")
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    last = torch.load(part / "checkpoints" / "lstm.pt", weights_only=True)
+    ref = torch.load(full / "checkpoints" / "lstm.pt", weights_only=True)
+    for k in ref["model"]:
+        assert torch.equal(last["model"][k], ref["model"][k]), k
+    assert last["done"] and last["steps"] == ref["steps"]
+
+
+def test_early_stopping(dataset, tmp_path):
+    out = tmp_path / "run"
+    summary = train_lstm(small(dataset, out, epochs=20, lr=0.5, early_stopping=1))
+    assert summary["stopped_early"]
+    assert len(pd.read_csv(out / "history.csv")) < 40
+
+
+def test_bad_data(tmp_path, dataset):
+    with pytest.raises(DataError, match="not found"):
+        train_lstm(small(tmp_path / "missing", tmp_path / "run"))
+    empty = pd.read_parquet(dataset / "valid.parquet").head(0)
+    empty.to_parquet(dataset / "valid.parquet")
+    with pytest.raises(DataError, match="no labelled"):
+        train_lstm(small(dataset, tmp_path / "run"))
