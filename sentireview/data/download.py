@@ -144,7 +144,11 @@ def _transfer(
 ) -> bool:
     """One request, appending to ``partial``; True when the body arrived complete."""
     offset = partial.stat().st_size if partial.exists() else 0
-    headers = {"Range": f"bytes={offset}-"} if offset else {}
+    # identity: the archive's bytes as stored (a server that gzips .gz files on the fly would
+    # make the checksum and the byte ranges meaningless).
+    headers = {"Accept-Encoding": "identity"}
+    if offset:
+        headers["Range"] = f"bytes={offset}-"
     with session.get(url, headers=headers, stream=True, timeout=timeout) as response:
         if response.status_code == 416 and offset:
             # Nothing left to send: the partial file is whole (the checksum will tell).

@@ -246,6 +246,9 @@ def _write_atomically(out: Path, tables: dict[str, pa.Table], manifest: dict[str
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", suffix=".tmp", dir=out.parent))
     old: Path | None = None
     try:
+        umask = os.umask(0o022)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the output should not be
         for name, tab in tables.items():
             pq.write_table(tab, tmp / f"{name}.parquet")
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
