@@ -28,15 +28,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "The data is free for research use; cite Maas et al., ACL 2011."
         ),
     )
-    dl.add_argument("--out", type=Path, default=Path("dataset"), help="target folder "
-                    "(default: %(default)s)")
+    dl.add_argument(
+        "--out", type=Path, default=Path("dataset"), help="target folder (default: %(default)s)"
+    )
     dl.add_argument("--url", help="a mirror of the archive (default: the official Stanford URL)")
-    dl.add_argument("--sha256", help="expected sha256 of the archive (default: the official one; "
-                    "with --archive, any archive known to this project)")
-    dl.add_argument("--archive", type=Path, metavar="PATH",
-                    help="use this local copy of the archive instead of downloading")
-    dl.add_argument("--no-extract", action="store_true",
-                    help="only download and verify the archive")
+    dl.add_argument(
+        "--sha256",
+        help="expected sha256 of the archive (default: the official one; "
+        "with --archive, any archive known to this project)",
+    )
+    dl.add_argument(
+        "--archive",
+        type=Path,
+        metavar="PATH",
+        help="use this local copy of the archive instead of downloading",
+    )
+    dl.add_argument(
+        "--no-extract", action="store_true", help="only download and verify the archive"
+    )
     dl.add_argument("--no-progress", action="store_true", help="no progress bar")
     dl.set_defaults(func=_download)
 
@@ -49,18 +58,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "OUT/{train,valid,test,unsup}.parquet and OUT/manifest.json."
         ),
     )
-    prep.add_argument("source", type=Path, metavar="SOURCE",
-                      help="aclImdb folder, aclImdb_v1.tar.gz, or a CSV (review,sentiment)")
+    prep.add_argument(
+        "source",
+        type=Path,
+        metavar="SOURCE",
+        help="aclImdb folder, aclImdb_v1.tar.gz, or a CSV (review,sentiment)",
+    )
     prep.add_argument("--out", type=Path, required=True, help="output folder")
-    prep.add_argument("--recipe", choices=("tutorial", "recommended"), default="tutorial",
-                      help="text cleaning recipe for the 'clean' column (default: %(default)s)")
-    prep.add_argument("--split", choices=("tutorial", "official"), default=None,
-                      help="tutorial: 70/10/20 of all labelled reviews; official: the 25,000 "
-                      "test reviews as test and train split 90/10 into train/valid "
-                      "(default: official for aclImdb, tutorial for a CSV)")
+    prep.add_argument(
+        "--recipe",
+        choices=("tutorial", "recommended"),
+        default="tutorial",
+        help="text cleaning recipe for the 'clean' column (default: %(default)s)",
+    )
+    prep.add_argument(
+        "--split",
+        choices=("tutorial", "official"),
+        default=None,
+        help="tutorial: 70/10/20 of all labelled reviews; official: the 25,000 "
+        "test reviews as test and train split 90/10 into train/valid "
+        "(default: official for aclImdb, tutorial for a CSV)",
+    )
     prep.add_argument("--seed", type=int, default=17, help="split seed (default: %(default)s)")
-    prep.add_argument("--workers", type=int, default=None,
-                      help="cleaning processes (default: one per CPU)")
+    prep.add_argument(
+        "--workers", type=int, default=None, help="cleaning processes (default: one per CPU)"
+    )
     prep.add_argument("--force", action="store_true", help="replace OUT if it exists")
     prep.add_argument("--no-progress", action="store_true", help="no progress bar")
     prep.set_defaults(func=_prepare)
@@ -95,6 +117,11 @@ def _prepare(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
     )
     counts = ", ".join(f"{k} {sum(v.values())}" for k, v in manifest["counts"].items())
-    log.info("prepared %s (%s split, %s recipe): %s", args.out, manifest["split"],
-             manifest["recipe"], counts)
+    log.info(
+        "prepared %s (%s split, %s recipe): %s",
+        args.out,
+        manifest["split"],
+        manifest["recipe"],
+        counts,
+    )
     return 0

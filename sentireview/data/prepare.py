@@ -1,4 +1,4 @@
-"""aclImdb folder / .tar.gz / Kaggle CSV -> ``{train,valid,test,unsup}.parquet`` + ``manifest.json``.
+"""Source (aclImdb folder, .tar.gz or Kaggle CSV) -> parquet splits + ``manifest.json``.
 
 The output follows docs/ARCHITECTURE.md ("Prepared dataset"). The whole folder is written into
 a temporary folder next to ``out`` and renamed into place at the end, so a failure (bad input,
@@ -85,17 +85,16 @@ def clean_parallel(
     # process is unsafe (and deprecated from Python 3.12 on).
     with ProcessPoolExecutor(min(workers, len(chunks)), mp_context=get_context("spawn")) as pool:
         done = pool.map(partial(text.clean_many, recipe=recipe), chunks)
-        with tqdm(total=len(texts), unit="review", desc="clean", disable=None if progress
-                  else True) as bar:
+        with tqdm(
+            total=len(texts), unit="review", desc="clean", disable=None if progress else True
+        ) as bar:
             for cleaned in done:
                 out.extend(cleaned)
                 bar.update(len(cleaned))
     return out
 
 
-def stratified_split(
-    labels: np.ndarray, fractions: Sequence[float], seed: int
-) -> list[np.ndarray]:
+def stratified_split(labels: np.ndarray, fractions: Sequence[float], seed: int) -> list[np.ndarray]:
     """Split row indices into ``len(fractions)`` parts, each label in the same proportions.
 
     Per label (in sorted order) the indices are shuffled with ``numpy.random.default_rng(seed)``

@@ -92,7 +92,10 @@ def _sorted(reviews: Reviews) -> Reviews:
     out = Reviews(reviews.kind, reviews.path, reviews.sha256)
     for i in order:
         out.append(
-            reviews.ids[i], reviews.ratings[i], reviews.raws[i], reviews.labels[i],
+            reviews.ids[i],
+            reviews.ratings[i],
+            reviews.raws[i],
+            reviews.labels[i],
             reviews.groups[i],
         )
     return out
@@ -148,8 +151,9 @@ def read_aclimdb_tar(path: Path) -> Reviews:
                 handle = tar.extractfile(member)
                 assert handle is not None  # a regular file
                 raw = _decode(handle.read(), f"{path}: {member.name}")
-                reviews.append(f"{group}/{cls}/{int(num)}", int(stars), raw, _CLASS_LABEL[cls],
-                               group)
+                reviews.append(
+                    f"{group}/{cls}/{int(num)}", int(stars), raw, _CLASS_LABEL[cls], group
+                )
                 seen.add(f"{group}/{cls}")
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         raise DataError(f"{path}: not a readable tar archive ({exc})") from None

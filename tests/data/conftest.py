@@ -24,8 +24,13 @@ _VERDICTS = {
     "neg": ["was not good :(", "is dull... 2/10", "wasted my evening", "don't bother"],
     "unsup": ["has a plot", "runs 120 minutes", "stars an actor"],
 }
-SIZES = {("train", "pos"): 6, ("train", "neg"): 6, ("test", "pos"): 4, ("test", "neg"): 4,
-         ("train", "unsup"): 3}
+SIZES = {
+    ("train", "pos"): 6,
+    ("train", "neg"): 6,
+    ("test", "pos"): 4,
+    ("test", "neg"): 4,
+    ("train", "unsup"): 3,
+}
 
 
 def invented_review(cls: str, n: int) -> str:

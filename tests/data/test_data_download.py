@@ -24,8 +24,9 @@ def _tree(root: Path) -> set[str]:
 def test_clean_download_extracts_and_verifies(tmp_path, file_server, aclimdb_tar):
     file_server.files["/a.tar.gz"] = aclimdb_tar.read_bytes()
     out = tmp_path / "dataset"
-    got = download(out, url=file_server.url + "/a.tar.gz", sha256=_sha(aclimdb_tar),
-                   progress=False, backoff=0)
+    got = download(
+        out, url=file_server.url + "/a.tar.gz", sha256=_sha(aclimdb_tar), progress=False, backoff=0
+    )
     assert got == out / "aclImdb"
     assert (got / "train" / "pos" / "0_8.txt").read_text("utf-8").startswith("This film #0")
     assert _sha(out / ARCHIVE_NAME) == _sha(aclimdb_tar)
@@ -51,8 +52,9 @@ def test_interrupted_download_resumes_with_range(tmp_path, file_server, aclimdb_
     file_server.files["/a.tar.gz"] = body
     file_server.cut_once["/a.tar.gz"] = len(body) // 2
     out = tmp_path / "dataset"
-    download(out, url=file_server.url + "/a.tar.gz", sha256=_sha(aclimdb_tar), progress=False,
-             backoff=0)
+    download(
+        out, url=file_server.url + "/a.tar.gz", sha256=_sha(aclimdb_tar), progress=False, backoff=0
+    )
     assert len(file_server.requests) == 2
     first, second = (headers for _, headers in file_server.requests)
     assert "Range" not in first
@@ -88,8 +90,14 @@ def test_gives_up_after_retries_and_keeps_the_partial(tmp_path, file_server, acl
     file_server.cut_always["/a.tar.gz"] = 70_000
     dest = tmp_path / ARCHIVE_NAME
     with pytest.raises(DataError, match="run the command again"):
-        fetch(file_server.url + "/a.tar.gz", dest, _sha(aclimdb_tar), retries=1, backoff=0,
-              progress=False)
+        fetch(
+            file_server.url + "/a.tar.gz",
+            dest,
+            _sha(aclimdb_tar),
+            retries=1,
+            backoff=0,
+            progress=False,
+        )
     assert not dest.exists()
     assert dest.with_name(ARCHIVE_NAME + ".partial").stat().st_size > 0
 
@@ -157,8 +165,12 @@ def test_hostile_archive_over_http(tmp_path, file_server):
     file_server.files["/h.tar.gz"] = body
     out = tmp_path / "dataset"
     with pytest.raises(DataError, match=r"refusing member .*\.\."):
-        download(out, url=file_server.url + "/h.tar.gz",
-                 sha256=hashlib.sha256(body).hexdigest(), progress=False)
+        download(
+            out,
+            url=file_server.url + "/h.tar.gz",
+            sha256=hashlib.sha256(body).hexdigest(),
+            progress=False,
+        )
     assert sorted(p.name for p in out.iterdir()) == [ARCHIVE_NAME]
     assert not (tmp_path / "outside").exists()
 

@@ -1,0 +1,184 @@
+"""`sentireview.text`: the tutorial's cleaner pinned step by step, the recommended recipe."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from nltk.tokenize import TweetTokenizer
+
+from sentireview import text
+from sentireview.text import (
+    RECIPES,
+    TUTORIAL_SUBSTITUTIONS,
+    clean,
+    clean_recommended,
+    clean_tutorial,
+    get_cleaner,
+    plain_text,
+    stopword_list,
+    tutorial_substitutions,
+    tweet_tokenize,
+)
+
+FLAGS = re.MULTILINE | re.DOTALL
+
+# (step, invented input, output of that one step alone, output of the whole chain of 11)
+STEPS = [
+    (
+        1,
+        "see https://example.org/a-page now, or www.example.co.uk/x?y=1 too",
+        "see <url> now, or <url> too",
+        "see <url> now, or <url> too",
+    ),
+    (2, "good/bad", "good / bad", "good / bad"),
+    (3, "thanks @critic_99!", "thanks <user>!", "thanks <user>!"),
+    # "D:" is a smile too, and so is the "d:" ending "said:" (the tutorial's pattern is loose).
+    (
+        4,
+        "great :) ;-D =))) and D: also said: fine",
+        "great <smile> <smile> <smile> and <smile> also sai<smile> fine",
+        "great <smile> <smile> <smile> and <smile> also sai<smile> fine",
+    ),
+    # Case-sensitive: ":P" is not a lolface.
+    (5, "ha :p ;-ppp but :P", "ha <lolface> <lolface> but :P", "ha <lolface> <lolface> but :P"),
+    # In the chain, "):" was already taken as a smile by step 4.
+    (
+        6,
+        "sad :( ;-(( and ):",
+        "sad <sadface> <sadface> and <sadface>",
+        "sad <sadface> <sadface> and <smile>",
+    ),
+    # In the chain, step 2 has already spaced out the "/" of ":/".
+    (
+        7,
+        "meh :/ =| ;l 8*",
+        "meh <neutralface> <neutralface> <neutralface> <neutralface>",
+        "meh : /  <neutralface> <neutralface> <neutralface>",
+    ),
+    (8, "i <3 it", "i <heart> it", "i <heart> it"),
+    (
+        9,
+        "10/10 3.5 -2 +4 1,000 12:30 at 9pm",
+        "<number>/<number> <number> <number> <number> <number> <number> at <number>pm",
+        "<number> / <number> <number> <number> <number> <number> <number> at <number>pm",
+    ),
+    (
+        10,
+        "what?!?! wow... no!!",
+        "what! <repeat> wow. <repeat> no! <repeat>",
+        "what! <repeat> wow. <repeat> no! <repeat>",
+    ),
+    # Only a run that ends a word counts: "goooood" is left to the tokenizer.
+    (11, "soooo goooood yesss", "so <elong> goooood yes <elong>", "so <elong> goooood yes <elong>"),
+]
+
+
+def test_there_are_eleven_steps():
+    assert len(TUTORIAL_SUBSTITUTIONS) == 11
+    assert [s[0] for s in STEPS] == list(range(1, 12))
+
+
+@pytest.mark.parametrize(
+    ("step", "raw", "alone", "chained"), STEPS, ids=[f"step{s[0]}" for s in STEPS]
+)
+def test_each_substitution(step, raw, alone, chained):
+    pattern, repl = TUTORIAL_SUBSTITUTIONS[step - 1]
+    assert re.sub(pattern, repl, raw, flags=FLAGS) == alone
+    assert tutorial_substitutions(raw) == chained
+
+
+def test_substitution_patterns_are_the_tutorials():
+    # The emoticon rows splice EYES = [8:=;] and NOSE = ['`\-]? into the patterns.
+    assert TUTORIAL_SUBSTITUTIONS[3] == (r"[8:=;]['`\-]?[)dD]+|[)dD]+['`\-]?[8:=;]", "<smile>")
+    assert TUTORIAL_SUBSTITUTIONS[6] == (r"[8:=;]['`\-]?[\/|l*]", "<neutralface>")
+    assert TUTORIAL_SUBSTITUTIONS[10] == (r"\b(\S*?)(.)\2{2,}\b", r"\1\2 <elong>")
+
+
+def test_stopwords_are_removed_case_sensitively_before_lowercasing():
+    # "is", "not", "isn't", "It" ... : lowercase ones go, capitalised ones survive lowercased.
+    assert clean_tutorial("The film is not bad. It isn't bad") == "the film bad . it bad"
+    assert clean_tutorial("Not THE end") == "not the end"
+    # A stopword glued to punctuation is not a whitespace-split match, so it stays.
+    assert clean_tutorial("it was the, end") == "the , end"
+
+
+def test_tutorial_cleaner_end_to_end():
+    raw = "I LOVED it!!! Sooooo good :) <br /><br />10/10 see http://x.org/a @bob <3"
+    assert clean_tutorial(raw) == (
+        # "it!" (step 10 leaves the "!" on it) is no stopword; "Sooooo" -> "So <elong>" (step 11)
+        "i loved it ! <repeat> so <elong> good <smile> < br / > < br / > <number> / <number> "
+        "see <url> <user> <heart>"
+    )
+
+
+def test_pinned_stopword_list():
+    words = stopword_list()
+    assert len(words) == 179 == len(set(words))
+    assert words[:3] == ("i", "me", "my") and words[-1] == "wouldn't"
+    assert {"not", "no", "nor", "isn't", "don", "the"} <= set(words)
+    assert "i'm" not in words and "they're" not in words  # the 2025 additions are not in it
+
+
+def test_recommended_keeps_negations_and_drops_html_breaks():
+    raw = "The film is not bad.<br /><br />It isn\u2019t bad, the END. No way!"
+    assert clean_recommended(raw) == "film not bad . isn't bad , end . no way !"
+    assert "br" not in clean_recommended("a<br/>b<BR>c<br />")
+
+
+def test_plain_text():
+    assert plain_text("  A <br /><br />B\n\tC<BR/>d  ") == "A B C d"
+    assert plain_text("Isn't it GREAT :)") == "Isn't it GREAT :)"
+
+
+def test_recipes_by_name():
+    assert RECIPES == ("tutorial", "recommended")
+    assert get_cleaner("tutorial") is clean_tutorial
+    assert clean("Not good <br />", "recommended") == "not good"
+    with pytest.raises(ValueError, match="unknown recipe"):
+        get_cleaner("fancy")
+
+
+TRICKY = [
+    "WOW :D XD :P &Eacute;T&Eacute; <3 &lt;3 caf\u00e9 \u00c9T\u00c9",
+    "Sooooo GOOOOD!!!! @Someone http://Example.COM/Path #Tag 555-123-4567",
+    "&AMP; &Ntilde; :-) ;-P =D 8) <3 </3 \u2019 I'M \u0130stanbul \u03a3\u039f\u03a3",
+    "",
+]
+
+
+@pytest.mark.parametrize("raw", TRICKY)
+def test_fast_tokenizer_matches_nltk(raw):
+    reference = TweetTokenizer(reduce_len=True, preserve_case=False, strip_handles=False)
+    assert tweet_tokenize(raw) == reference.tokenize(raw)
+    assert tweet_tokenize(raw.lower()) == reference.tokenize(raw.lower())
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("aAbBdDpPlL:;=8-'`()/|*<3&#;!?. \n\u00c9\u00e9@x0")),
+        max_size=60,
+    )
+)
+def test_fast_tokenizer_matches_nltk_on_generated_text(raw):
+    reference = TweetTokenizer(reduce_len=True, preserve_case=False, strip_handles=False)
+    assert tweet_tokenize(raw) == reference.tokenize(raw)
+
+
+def test_module_imports_neither_torch_nor_pandas_itself():
+    # NLTK's own package import may pull in optional libraries where installed; this module
+    # must not import them directly.
+    source = text.__file__
+    with open(source, encoding="utf-8") as f:
+        code = f.read()
+    assert not re.search(r"^\s*(import|from)\s+(torch|pandas)\b", code, re.MULTILINE)
+
+
+def test_import_in_a_fresh_process_does_not_load_torch():
+    code = "import sys, sentireview.text; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
