@@ -77,12 +77,17 @@ class Predictor:
         log.info("loaded %s model from %s (%s back end)", config["kind"], run_dir, name)
         return cls(config, engine, encode, text_preparer(config))
 
-    def predict_proba(self, texts: Sequence[str]) -> list[float]:
-        """P(positive) per text."""
+    def predict_proba(
+        self, texts: Sequence[str], prepared: bool = False, batch_size: int = BATCH_SIZE
+    ) -> list[float]:
+        """P(positive) per text. ``prepared=True``: the texts are already cleaned (the
+        dataset's ``clean``/``text`` column), so the cleaner is skipped (evaluation)."""
         texts = _check_texts(texts)
         scores: list[float] = []
-        for start in range(0, len(texts), BATCH_SIZE):
-            chunk = [self._prepare(t) for t in texts[start : start + BATCH_SIZE]]
+        for start in range(0, len(texts), batch_size):
+            chunk = texts[start : start + batch_size]
+            if not prepared:
+                chunk = [self._prepare(t) for t in chunk]
             scores.extend(float(p) for p in self.backend.predict_proba(self._encode(chunk)))
         return scores
 

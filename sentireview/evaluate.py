@@ -1,0 +1,166 @@
+"""Evaluate a run folder on a prepared split: report, plots and ``metrics.json``.
+
+Writes into the top of the run folder: ``metrics.json``, ``confusion_matrix.png`` (seaborn
+heatmap), ``loss_curves.png`` (train and validation loss from history.json, one panel per
+stage) and ``classification_report.txt`` (sklearn). For a transformer run, the best stage-1
+weights (``checkpoints/pretrain-best.safetensors``) are evaluated too, side by side.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sentireview import artifact
+from sentireview.predict import Predictor
+from sentireview.training.data import read_split
+
+log = logging.getLogger(__name__)
+
+
+def score_texts(predictor: Predictor, texts: list[str], batch_size: int = 128) -> np.ndarray:
+    """P(positive) for already-prepared texts, batched by length (fast), in input order."""
+    order = np.argsort([len(t) for t in texts], kind="stable")
+    scores = predictor.predict_proba(
+        [texts[i] for i in order], prepared=True, batch_size=batch_size
+    )
+    out = np.empty(len(texts))
+    out[order] = scores
+    return out
+
+
+def classification_metrics(labels: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
+    """Accuracy, log loss, the sklearn report (dict and text) and the confusion matrix."""
+    from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, log_loss
+
+    preds = (scores > 0.5).astype(int)
+    names = artifact.LABELS
+    return {
+        "n": int(len(labels)),
+        "accuracy": float(accuracy_score(labels, preds)),
+        "loss": float(log_loss(labels, np.clip(scores, 1e-7, 1 - 1e-7), labels=[0, 1])),
+        "report": classification_report(
+            labels, preds, labels=[0, 1], target_names=names, output_dict=True, zero_division=0
+        ),
+        "report_text": classification_report(
+            labels, preds, labels=[0, 1], target_names=names, digits=4, zero_division=0
+        ),
+        "confusion_matrix": confusion_matrix(labels, preds, labels=[0, 1]).tolist(),
+    }
+
+
+def plot_confusion(matrix: list[list[int]], path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    fig, ax = plt.subplots(figsize=(4.5, 4))
+    sns.heatmap(
+        np.array(matrix),
+        annot=True,
+        fmt="d",
+        cmap="Blues",
+        cbar=False,
+        ax=ax,
+        xticklabels=artifact.LABELS,
+        yticklabels=artifact.LABELS,
+    )
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_loss_curves(history: list[dict[str, Any]], path: Path) -> bool:
+    """Train and validation loss against epochs, one panel per stage; False without history."""
+    if not history:
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    stages = list(dict.fromkeys(r.get("stage", "train") for r in history))
+    fig, axes = plt.subplots(1, len(stages), figsize=(5 * len(stages), 3.8), squeeze=False)
+    for ax, stage in zip(axes[0], stages, strict=True):
+        rows = [r for r in history if r.get("stage", "train") == stage]
+        epochs = [r["epoch"] for r in rows]
+        ax.plot(epochs, [r["train_loss"] for r in rows], marker="o", label="train")
+        ax.plot(epochs, [r["val_loss"] for r in rows], marker="o", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+        ax.set_title(stage)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
+def evaluate_run(
+    run_dir: str | Path,
+    data_dir: str | Path,
+    split: str = "test",
+    limit: int | None = None,
+    backend: str = "torch",
+    batch_size: int = 128,
+) -> dict[str, Any]:
+    """Evaluate ``run_dir`` on ``data_dir/{split}.parquet``; writes metrics.json and plots."""
+    run_dir = Path(run_dir)
+    config = artifact.read_config(run_dir)
+    column = config["text"].get("column", "clean")
+    texts, labels_list = read_split(data_dir, split, column, limit)
+    labels = np.array(labels_list)
+    predictor = Predictor.load(run_dir, backend=backend)
+    t0 = time.perf_counter()
+    scores = score_texts(predictor, texts, batch_size)
+    seconds = time.perf_counter() - t0
+    metrics: dict[str, Any] = {
+        "split": split,
+        "data": str(data_dir),
+        "kind": config["kind"],
+        "backend": predictor.backend_name,
+        **classification_metrics(labels, scores),
+        "reviews_per_s": len(texts) / max(seconds, 1e-9),
+    }
+    stage1 = run_dir / "checkpoints" / "pretrain-best.safetensors"
+    if config["kind"] == "transformer" and stage1.exists() and backend == "torch":
+        from safetensors.torch import load_file
+
+        model = predictor.backend.model  # type: ignore[attr-defined]
+        final = {k: v.clone() for k, v in model.state_dict().items()}
+        model.load_state_dict(load_file(str(stage1)), strict=True)
+        s1 = classification_metrics(labels, score_texts(predictor, texts, batch_size))
+        model.load_state_dict(final, strict=True)
+        metrics["stages"] = {
+            "pretrain": {k: s1[k] for k in ("accuracy", "loss", "report", "confusion_matrix")},
+            "finetune": {k: metrics[k] for k in ("accuracy", "loss", "report", "confusion_matrix")},
+        }
+    log.info(
+        "%s on %s (%d reviews): accuracy %.4f\n%s",
+        run_dir,
+        split,
+        len(texts),
+        metrics["accuracy"],
+        metrics["report_text"],
+    )
+    artifact.write_json(run_dir / "metrics.json", metrics)
+    (run_dir / "classification_report.txt").write_text(metrics["report_text"], encoding="utf-8")
+    plot_confusion(
+        metrics["confusion_matrix"],
+        run_dir / "confusion_matrix.png",
+        f"{config['name']} on {split}",
+    )
+    history_path = run_dir / "history.json"
+    history = json.loads(history_path.read_text(encoding="utf-8")) if history_path.exists() else []
+    plot_loss_curves(history, run_dir / "loss_curves.png")
+    return metrics

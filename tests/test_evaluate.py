@@ -1,0 +1,80 @@
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+
+from sentireview.cli import main
+
+sys.path.insert(0, str(Path(__file__).parent / "training"))
+from fake_reviews import write_dataset  # noqa: E402  (the invented dataset)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    from sentireview.training.lstm import LSTMTrainConfig, train_lstm
+
+    torch.set_num_threads(1)
+    root = tmp_path_factory.mktemp("eval")
+    data = write_dataset(root / "prepared")
+    out = root / "run"
+    train_lstm(
+        LSTMTrainConfig(
+            data=data,
+            out=out,
+            epochs=2,
+            batch_size=8,
+            min_freq=1,
+            embed_dim=16,
+            hidden=8,
+            lr=1e-2,
+            progress=False,
+        )
+    )
+    return data, out
+
+
+def test_evaluate_writes_report_and_plots(trained, capsys):
+    data, out = trained
+    assert main(["evaluate", str(out), "--data", str(data)]) == 0
+    assert "positive" in capsys.readouterr().out
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["split"] == "test" and metrics["n"] == 32
+    assert sum(map(sum, metrics["confusion_matrix"])) == 32
+    assert 0 <= metrics["accuracy"] <= 1 and "positive" in metrics["report"]
+    for name in ("confusion_matrix.png", "loss_curves.png"):
+        assert (out / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_predict_cli(trained, tmp_path, capsys):
+    _, out = trained
+    assert main(["predict", str(out), "good great loved", "awful bad"]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert [x["sentiment"] for x in lines] == ["positive", "negative"]
+    pd.DataFrame({"review": ["good great", "bad awful"]}).to_csv(tmp_path / "in.csv", index=False)
+    assert (
+        main(
+            [
+                "predict",
+                str(out),
+                "--input",
+                str(tmp_path / "in.csv"),
+                "--output",
+                str(tmp_path / "out.csv"),
+            ]
+        )
+        == 0
+    )
+    result = pd.read_csv(tmp_path / "out.csv")
+    assert list(result.columns) == ["review", "sentiment", "score"] and len(result) == 2
+
+
+def test_errors_are_one_line(trained, tmp_path, capsys):
+    data, out = trained
+    assert main(["predict", str(out)]) == 2
+    assert main(["predict", str(tmp_path / "none"), "text"]) == 2
+    assert main(["evaluate", str(out), "--data", str(data), "--split", "nope"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 3 and all(line.startswith("sentireview: error:") for line in err)
