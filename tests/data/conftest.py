@@ -33,10 +33,10 @@ SIZES = {
 }
 
 
-def invented_review(cls: str, n: int) -> str:
+def invented_review(group: str, cls: str, n: int) -> str:
     opener = _OPENERS[n % len(_OPENERS)]
     verdict = _VERDICTS[cls][n % len(_VERDICTS[cls])]
-    return f"{opener} #{n} {verdict}<br /><br />Sooo much to say &amp; café."
+    return f"{opener} #{n} ({group}) {verdict}<br /><br />Sooo much to say &amp; café."
 
 
 def build_aclimdb(root: Path) -> Path:
@@ -47,9 +47,9 @@ def build_aclimdb(root: Path) -> Path:
         folder.mkdir(parents=True)
         for n in range(count):
             stars = 0 if cls == "unsup" else (8 + n % 3 if cls == "pos" else 1 + n % 4)
-            (folder / f"{n}_{stars}.txt").write_text(invented_review(cls, n), "utf-8")
+            (folder / f"{n}_{stars}.txt").write_text(invented_review(group, cls, n), "utf-8")
     # One review duplicated across train and test, as IMDb has a few.
-    dup = invented_review("pos", 0)
+    dup = invented_review("train", "pos", 0)
     (base / "test" / "pos" / "99_9.txt").write_text(dup, "utf-8")
     (base / "README").write_text("invented test data\n", "utf-8")
     return base
@@ -156,7 +156,7 @@ def file_server() -> Iterator[FileServer]:
     server.daemon_threads = True
     state = FileServer(url=f"http://127.0.0.1:{server.server_address[1]}")
     server.state = state  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield state

@@ -1,0 +1,198 @@
+"""`sentireview.data.prepare` on tiny invented sources: folder, archive, CSV, bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from sentireview.data.prepare import (
+    SCHEMA,
+    clean_parallel,
+    prepare,
+    stratified_split,
+)
+from sentireview.errors import DataError
+from sentireview.text import clean_recommended, clean_tutorial, plain_text
+
+
+def _read(out: Path, split: str) -> pa.Table:
+    return pq.read_table(out / f"{split}.parquet")
+
+
+def _write_csv(path: Path, rows: list[list[str]], header=("review", "sentiment")) -> Path:
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def _csv_rows(n: int) -> list[list[str]]:
+    rows = []
+    for i in range(n):
+        label = "positive" if i % 2 else "negative"
+        mood = "loved it :)" if i % 2 else "it was not good :("
+        rows.append([f'Film number {i}, "quoted", {mood}<br /><br />The end.', label])
+    rows.append(rows[0])  # a duplicate, kept
+    return rows
+
+
+def test_aclimdb_folder_official_split(tmp_path, aclimdb):
+    out = tmp_path / "prepared"
+    manifest = prepare(aclimdb, out, workers=1)
+    assert sorted(p.name for p in out.iterdir()) == [
+        "manifest.json",
+        "test.parquet",
+        "train.parquet",
+        "unsup.parquet",
+        "valid.parquet",
+    ]
+    assert json.loads((out / "manifest.json").read_text("utf-8")) == manifest
+    assert manifest["split"] == "official" and manifest["seed"] == 17
+    assert manifest["recipe"] == "tutorial"
+    assert manifest["source"]["kind"] == "aclimdb" and len(manifest["source"]["sha256"]) == 64
+    # 12 labelled train reviews -> 90/10 per label; test = the 9 test reviews (one duplicate).
+    assert manifest["counts"] == {
+        "train": {"0": 5, "1": 5},
+        "valid": {"0": 1, "1": 1},
+        "test": {"0": 4, "1": 5},
+        "unsup": {"-1": 3},
+    }
+    assert manifest["duplicates"]["across_splits"] == 1  # test/pos/99 repeats train/pos/0
+    test = _read(out, "test")
+    assert test.schema == SCHEMA
+    row = test.to_pylist()[0]
+    assert row["id"] == "test/neg/0" and row["rating"] == 1 and row["label"] == 0
+    assert row["text"] == plain_text(row["raw"]) and "<br" not in row["text"]
+    assert row["clean"] == clean_tutorial(row["raw"])
+    assert row["raw"].endswith("caf\u00e9.")
+    unsup = _read(out, "unsup").to_pylist()
+    assert {r["label"] for r in unsup} == {-1} and {r["rating"] for r in unsup} == {0}
+    assert [r["id"] for r in unsup] == ["train/unsup/0", "train/unsup/1", "train/unsup/2"]
+
+
+def test_archive_gives_the_same_tables_as_the_folder(tmp_path, aclimdb, aclimdb_tar):
+    prepare(aclimdb, tmp_path / "a", workers=1)
+    manifest = prepare(aclimdb_tar, tmp_path / "b", workers=1)
+    assert manifest["source"]["path"] == str(aclimdb_tar)
+    for split in ("train", "valid", "test", "unsup"):
+        assert _read(tmp_path / "a", split).equals(_read(tmp_path / "b", split))
+
+
+def test_tutorial_split_and_recommended_recipe(tmp_path, aclimdb):
+    manifest = prepare(aclimdb, tmp_path / "p", split="tutorial", recipe="recommended", workers=1)
+    counts = manifest["counts"]
+    assert sum(sum(c.values()) for k, c in counts.items() if k != "unsup") == 21
+    assert counts["train"] == {"0": 7, "1": 8} and counts["test"] == {"0": 2, "1": 2}
+    rows = _read(tmp_path / "p", "train").to_pylist()
+    assert all(r["clean"] == clean_recommended(r["raw"]) for r in rows)
+    assert {r["id"].split("/")[0] for r in rows} == {"train", "test"}  # pooled
+
+
+def test_csv_gets_the_tutorial_split(tmp_path):
+    source = _write_csv(tmp_path / "IMDB Dataset.csv", _csv_rows(40))
+    manifest = prepare(source, tmp_path / "p", workers=1)
+    assert manifest["split"] == "tutorial" and "no official test set" in manifest["split_note"]
+    assert manifest["source"]["kind"] == "csv"
+    assert manifest["counts"] == {
+        "train": {"0": 15, "1": 14},
+        "valid": {"0": 2, "1": 2},
+        "test": {"0": 4, "1": 4},
+    }
+    assert manifest["duplicates"]["extra_copies"] == 1
+    rows = [r for s in ("train", "valid", "test") for r in _read(tmp_path / "p", s).to_pylist()]
+    assert sorted(int(r["id"].removeprefix("csv/")) for r in rows) == list(range(1, 42))
+    first = next(r for r in rows if r["id"] == "csv/1")
+    assert first["raw"] == 'Film number 0, "quoted", it was not good :(<br /><br />The end.'
+    assert first["rating"] == -1 and first["label"] == 0
+    with pytest.raises(DataError, match="no official test set"):
+        prepare(source, tmp_path / "q", split="official")
+
+
+def test_split_is_deterministic_and_stratified():
+    labels = np.array([0] * 50 + [1] * 30)
+    a = stratified_split(labels, (0.7, 0.1, 0.2), seed=17)
+    b = stratified_split(labels, (0.7, 0.1, 0.2), seed=17)
+    c = stratified_split(labels, (0.7, 0.1, 0.2), seed=18)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert not np.array_equal(a[0], c[0])
+    assert np.array_equal(np.sort(np.concatenate(a)), np.arange(80))
+    assert [int((labels[p] == 1).sum()) for p in a] == [21, 3, 6]
+    assert [len(p) for p in a] == [56, 8, 16]
+
+
+def test_existing_output_needs_force(tmp_path):
+    source = _write_csv(tmp_path / "r.csv", _csv_rows(20))
+    out = tmp_path / "p"
+    prepare(source, out, workers=1)
+    with pytest.raises(DataError, match="--force"):
+        prepare(source, out, workers=1)
+    manifest = prepare(source, out, workers=1, recipe="recommended", force=True)
+    assert json.loads((out / "manifest.json").read_text("utf-8"))["recipe"] == "recommended"
+    assert manifest["recipe"] == "recommended"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p", "r.csv"]  # no temp folders
+
+
+BAD_CSV = {
+    "missing column": (b"text,sentiment\nnice,positive\n", "header row: missing column 'review'"),
+    "unknown label": (b"review,sentiment\ngood,positive\nmeh,neutral\n", "row 2: unknown"),
+    "empty file": (b"", "empty file"),
+    "blank file": (b"\n\n", "empty file"),
+    "header only": (b"review,sentiment\n", "no data rows"),
+    "undecodable": (
+        b"review,sentiment\nok,negative\nfine,positive\nbad \xff\xfe,positive\n",
+        "row 3: not valid UTF-8",
+    ),
+    "ragged row": (b"review,sentiment\nok,negative,extra\n", "row 1: 3 fields"),
+    "empty review": (b"review,sentiment\n  ,negative\n", "row 1: empty review"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_CSV)
+def test_bad_csv_is_refused_and_nothing_is_written(tmp_path, case):
+    data, message = BAD_CSV[case]
+    source = tmp_path / "bad.csv"
+    source.write_bytes(data)
+    with pytest.raises(DataError, match=message) as info:
+        prepare(source, tmp_path / "out", workers=1)
+    assert str(source) in str(info.value) and "\n" not in str(info.value)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv"]
+
+
+def test_folder_that_is_not_aclimdb(tmp_path):
+    (tmp_path / "src" / "train" / "pos").mkdir(parents=True)
+    with pytest.raises(DataError, match=r"not an aclImdb folder \(no train/neg/"):
+        prepare(tmp_path / "src", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_undecodable_review_file_is_named(tmp_path, aclimdb):
+    bad = aclimdb / "train" / "neg" / "3_2.txt"
+    bad.write_bytes(b"caf\xe9 in latin-1")
+    with pytest.raises(DataError, match="3_2.txt: not valid UTF-8"):
+        prepare(aclimdb, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_archive_that_is_not_aclimdb(tmp_path, make_tar_gz):
+    archive = make_tar_gz({"reviews/a.txt": b"hello"}, tmp_path / "x.tar.gz")
+    with pytest.raises(DataError, match="not an aclImdb archive"):
+        prepare(archive, tmp_path / "out")
+
+
+def test_missing_source(tmp_path):
+    with pytest.raises(DataError, match="no such file or folder"):
+        prepare(tmp_path / "nope.csv", tmp_path / "out")
+
+
+def test_parallel_cleaning_keeps_order():
+    texts = [f"Review {i}: not bad at all!!! :) <br />" for i in range(40)]
+    assert clean_parallel(texts, "tutorial", workers=2, chunk_size=5) == [
+        clean_tutorial(t) for t in texts
+    ]
