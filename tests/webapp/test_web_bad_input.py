@@ -39,6 +39,7 @@ def post_raw(client, data, content_type="application/json"):
         (b'{"review": "good", "reviews": ["good"]}', "application/json", 400, "exactly one"),
         (b'{"review": ""}', "application/json", 400, "empty"),
         (b'{"review": "  \\n\\t "}', "application/json", 400, "empty"),
+        (b'{"review": "\\u3000\\ufeff\\u2028"}', "application/json", 400, "empty"),
         (b'{"review": null}', "application/json", 400, "string"),
         (b'{"review": 5}', "application/json", 400, "string"),
         (b'{"review": true}', "application/json", 400, "string"),

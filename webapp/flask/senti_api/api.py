@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from .hardening import error_response
 from .model import ServedModel
-from .openapi import build_spec
+from .openapi import NOT_BLANK, build_spec
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,10 @@ log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__)
 
 USAGE = 'send JSON {"review": "text"} or {"reviews": ["text", ...]}'
+
+# Blank = only JavaScript's (JSON Schema's) whitespace, as documented in /openapi.json.
+# (Python's str.isspace would also count \x1c-\x1f and \x85, which the schema does not.)
+_NOT_BLANK = re.compile(NOT_BLANK)
 
 
 class BadRequest(Exception):
@@ -74,7 +79,7 @@ def _read_json_object() -> dict[str, Any]:
 def _check_review(value: object, where: str, max_chars: int) -> str:
     if not isinstance(value, str):
         raise BadRequest(f"{where} must be a string, not {_json_type(value)}")
-    if not value.strip():
+    if not _NOT_BLANK.search(value):
         raise BadRequest(f"{where} is empty")
     if len(value) > max_chars:
         raise BadRequest(f"{where} is too long: {len(value)} characters (limit {max_chars})")

@@ -8,6 +8,9 @@ from sentireview import __version__
 
 from .settings import Settings
 
+# A review must contain a character outside JavaScript's (JSON Schema's) whitespace set.
+NOT_BLANK = r"[^\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
@@ -17,7 +20,7 @@ def build_spec(settings: Settings) -> dict[str, Any]:
     """OpenAPI 3.0 description of every route of the app."""
     error = {"$ref": "#/components/schemas/Error"}
     review = {"type": "string", "minLength": 1, "maxLength": settings.max_review_chars,
-              "pattern": r"\S", "description": "the review text (not only whitespace)"}
+              "pattern": NOT_BLANK, "description": "the review text (not only whitespace)"}
     errors = {
         "400": _json(error, "malformed request: body, JSON, review or batch invalid or too long"),
         "413": _json(error, "request body over the size limit"),
