@@ -46,3 +46,46 @@ def write_dataset(folder, n_train=96, n_valid=32, n_test=32, seed=0):
         json.dumps({"format": 1, "recipe": "tutorial", "seed": 17})
     )
     return folder
+
+
+def make_tiny_encoder(folder):
+    """A random 2-layer RoBERTa (hidden 32) and a word-level tokenizer, built offline."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast, RobertaConfig, RobertaModel
+
+    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    words = sorted({w for w in POSITIVE + NEGATIVE + NEUTRAL} | {w.capitalize() for w in NEUTRAL})
+    vocab = {w: i for i, w in enumerate(specials + words)}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 2)]
+    )
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<s>",
+        eos_token="</s>",
+        pad_token="<pad>",
+        unk_token="<unk>",
+        mask_token="<mask>",
+        cls_token="<s>",
+        sep_token="</s>",
+    )
+    fast.save_pretrained(str(folder))
+    config = RobertaConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=80,
+        pad_token_id=1,
+        bos_token_id=0,
+        eos_token_id=2,
+        type_vocab_size=1,
+    )
+    import torch
+
+    torch.manual_seed(0)
+    RobertaModel(config).save_pretrained(str(folder))
+    return folder

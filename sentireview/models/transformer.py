@@ -1,0 +1,126 @@
+"""A Hugging Face encoder with the tutorial's classification head.
+
+Head (the tutorial's, with its layer names): Dropout(p) -> Linear(hidden, 256) -> LayerNorm ->
+Linear(256, 64) -> LayerNorm -> Tanh -> Dropout(p) -> Linear(64, 2). ``hidden`` is read from
+the encoder's config (768 for roberta-base, 384 for MiniLM-L6).
+
+The head reads the encoder's pooled output (the named ``pooler_output`` field, as the
+tutorial meant to; its ``_, x = self.roberta(...)`` unpacking breaks on current
+transformers) or, with ``pooling="first"``, the first token's final hidden state.
+
+The artifact stores the encoder's config dict, so a run folder rebuilds the architecture
+offline (``from_artifact_config``) before its weights are loaded strictly.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from sentireview.errors import SentiReviewError
+
+log = logging.getLogger(__name__)
+
+POOLINGS = ("pooler", "first")
+
+
+@dataclass
+class TransformerConfig:
+    """The encoder's name or folder, the head's shape and the pooling (recorded in config.json)."""
+
+    encoder: str
+    hidden_size: int = 768
+    dropout: float = 0.4
+    pooling: str = "pooler"
+    encoder_config: dict[str, Any] = field(default_factory=dict)
+
+
+def _load_encoder(name_or_path: str) -> nn.Module:
+    from transformers import AutoModel
+
+    try:
+        return AutoModel.from_pretrained(name_or_path)
+    except (OSError, ValueError, KeyError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SentiReviewError(f"cannot load encoder {name_or_path!r}: {first}") from None
+
+
+class TransformerClassifier(nn.Module):
+    """``forward(input_ids (B, T), attention_mask (B, T)) -> logits (B, 2)``."""
+
+    def __init__(self, config: TransformerConfig, encoder: nn.Module) -> None:
+        super().__init__()
+        if config.pooling not in POOLINGS:
+            raise SentiReviewError(f"unknown pooling {config.pooling!r}; expected {POOLINGS}")
+        self.config = config
+        self.encoder = encoder
+        h, p = config.hidden_size, config.dropout
+        self.d1 = nn.Dropout(p)
+        self.l1 = nn.Linear(h, 256)
+        self.bn1 = nn.LayerNorm(256)  # the tutorial's names: bn = its LayerNorms
+        self.l2 = nn.Linear(256, 64)
+        self.bn2 = nn.LayerNorm(64)
+        self.d2 = nn.Dropout(p)
+        self.l3 = nn.Linear(64, 2)
+
+    @classmethod
+    def from_pretrained(
+        cls, name_or_path: str, dropout: float = 0.4, pooling: str = "pooler"
+    ) -> TransformerClassifier:
+        """Pretrained encoder (hub name or local folder) + a freshly initialised head."""
+        encoder = _load_encoder(name_or_path)
+        enc_cfg = encoder.config
+        if pooling == "pooler" and getattr(encoder, "pooler", None) is None:
+            raise SentiReviewError(f"encoder {name_or_path!r} has no pooler; use --pooling first")
+        config = TransformerConfig(
+            encoder=str(name_or_path),
+            hidden_size=int(enc_cfg.hidden_size),
+            dropout=dropout,
+            pooling=pooling,
+            encoder_config=enc_cfg.to_dict(),
+        )
+        return cls(config, encoder)
+
+    @classmethod
+    def from_artifact_config(cls, model: dict[str, Any]) -> TransformerClassifier:
+        """The architecture recorded in config.json, randomly initialised (no download)."""
+        from transformers import AutoConfig, AutoModel
+
+        config = TransformerConfig(**model)
+        enc = dict(config.encoder_config)
+        if "model_type" not in enc:
+            raise SentiReviewError("config.json: the encoder's config has no model_type")
+        enc_cfg = AutoConfig.for_model(**enc)
+        return cls(config, AutoModel.from_config(enc_cfg))
+
+    def set_dropout(self, p: float) -> None:
+        """Head dropout (the tutorial: 0.4 in stage 1, 0.3 in stage 2)."""
+        self.config.dropout = p
+        self.d1.p = self.d2.p = p
+
+    def head_parameters(self) -> list[nn.Parameter]:
+        return [p for n, p in self.named_parameters() if not n.startswith("encoder.")]
+
+    def set_encoder_trainable(self, trainable: bool) -> None:
+        """Freeze (stage 1) or unfreeze (stage 2) every encoder parameter."""
+        for p in self.encoder.parameters():
+            p.requires_grad_(trainable)
+
+    def features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        out = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
+        if self.config.pooling == "first":
+            return out.last_hidden_state[:, 0]  # (B, H): <s>/[CLS]
+        pooled = getattr(out, "pooler_output", None)
+        if pooled is None:
+            raise SentiReviewError("the encoder returned no pooler_output; use pooling='first'")
+        return pooled  # (B, H)
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        x = self.d1(self.features(input_ids, attention_mask))
+        x = self.bn1(self.l1(x))  # (B, 256)
+        x = torch.tanh(self.bn2(self.l2(x)))  # (B, 64)
+        return self.l3(self.d2(x))  # (B, 2)
