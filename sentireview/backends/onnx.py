@@ -1,0 +1,88 @@
+"""ONNX Runtime back end: serves ``model.onnx`` (from ``sentireview export``) without torch.
+
+This module imports numpy and onnxruntime only, so the web process stays small. Each
+worker runs one compute thread by default (``SENTIREVIEW_THREADS`` or ``threads=``): with
+one gunicorn worker per core, more threads per worker would only fight over the cores.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+from sentireview.backends import Inputs, pad_ids, sigmoid, softmax_positive
+from sentireview.errors import SentiReviewError
+
+log = logging.getLogger(__name__)
+
+ONNX_FILE = "model.onnx"
+
+
+def default_threads() -> int:
+    """Intra-op threads: ``SENTIREVIEW_THREADS`` if set to a positive integer, else 1."""
+    raw = os.environ.get("SENTIREVIEW_THREADS", "").strip()
+    try:
+        value = int(raw)
+    except ValueError:
+        return 1
+    return value if value > 0 else 1
+
+
+def make_session(path: Path, threads: int | None = None) -> ort.InferenceSession:
+    """A CPU inference session with ``threads`` intra-op threads and full graph optimisation."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or default_threads()
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # errors only: no per-session info chatter in server logs
+    try:
+        return ort.InferenceSession(
+            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+    except Exception as exc:  # onnxruntime raises its own exception types
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise SentiReviewError(f"cannot load {path}: {first}") from None
+
+
+class OnnxBackend:
+    """Runs the artifact's ``model.onnx`` on CPU with ONNX Runtime."""
+
+    name = "onnx"
+
+    def __init__(self, run_dir: Path, config: dict[str, Any], threads: int | None = None) -> None:
+        path = Path(run_dir) / ONNX_FILE
+        if not path.is_file():
+            raise SentiReviewError(
+                f"{run_dir} has no {ONNX_FILE}; create it with "
+                f"`sentireview export {run_dir} --format onnx`"
+            )
+        self.kind = config["kind"]
+        self.session = make_session(path, threads)
+        self.input_names = [i.name for i in self.session.get_inputs()]
+        model = config.get("model", {})
+        self.pad_id = int(model.get("pad_id", 0))
+        expected = {"ids", "lengths"} if self.kind == "lstm" else {"input_ids", "attention_mask"}
+        if not expected <= set(self.input_names):
+            raise SentiReviewError(
+                f"{path} takes inputs {self.input_names}, expected {sorted(expected)} "
+                f"for a {self.kind} model"
+            )
+
+    def predict_proba(self, inputs: Inputs) -> np.ndarray:
+        """P(positive) per review, float64 (B,)."""
+        if self.kind == "lstm":
+            ids, lengths = pad_ids(inputs, pad_id=self.pad_id)  # type: ignore[arg-type]
+            (logits,) = self.session.run(["logits"], {"ids": ids, "lengths": lengths})
+            return sigmoid(logits).reshape(-1)
+        feed = {
+            name: np.asarray(inputs[name], dtype=np.int64)  # type: ignore[index]
+            for name in self.input_names
+        }
+        (logits,) = self.session.run(["logits"], feed)
+        return softmax_positive(logits)

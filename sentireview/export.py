@@ -1,0 +1,112 @@
+"""``sentireview export RUN_DIR --format onnx``: write ``model.onnx`` next to the weights.
+
+The export traces the artifact's own model with ``torch.onnx.export`` (the dynamo exporter:
+the TorchScript one is deprecated and cannot trace packed sequences). The LSTM switches to its
+export-friendly path (no ``pack_padded_sequence``) by itself while exporting. Batch and
+sequence length are dynamic. Before the file is moved into place (atomically), ONNX Runtime
+runs it on a batch of different lengths and its probabilities must match PyTorch's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sentireview.artifact import ONNX, load_model, read_config
+from sentireview.errors import SentiReviewError
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("onnx",)
+#: Largest difference in P(positive) between PyTorch and ONNX Runtime accepted by the check.
+TOLERANCE = 1e-5
+
+
+def _example_inputs(config: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Inputs of several lengths in one batch, and the dynamic axes of each input.
+
+    Sizes avoid 0 and 1, which torch.export would specialise on."""
+    import torch
+
+    rng = np.random.default_rng(17)
+    if config["kind"] == "lstm":
+        vocab_size = int(config["model"]["vocab_size"])
+        lengths = np.array([11, 3, 7], dtype=np.int64)
+        ids = rng.integers(2, vocab_size, size=(3, 11), dtype=np.int64)
+        ids[np.arange(11)[None, :] >= lengths[:, None]] = int(config["model"].get("pad_id", 0))
+        batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq")
+        return {"ids": ids, "lengths": lengths}, {"ids": {0: batch, 1: seq}, "lengths": {0: batch}}
+    mask = np.ones((3, 12), dtype=np.int64)
+    mask[1, 5:] = 0
+    mask[2, 9:] = 0
+    ids = rng.integers(1000, 2000, size=(3, 12), dtype=np.int64)
+    batch, seq = torch.export.Dim("batch"), torch.export.Dim("seq")
+    axes = {0: batch, 1: seq}
+    return {"input_ids": ids, "attention_mask": mask}, {"input_ids": axes, "attention_mask": axes}
+
+
+def _probabilities(kind: str, logits: np.ndarray) -> np.ndarray:
+    from sentireview.backends import sigmoid, softmax_positive
+
+    return sigmoid(logits).reshape(-1) if kind == "lstm" else softmax_positive(logits)
+
+
+def export_onnx(run_dir: str | os.PathLike, opset: int | None = None, verify: bool = True) -> Path:
+    """Export the artifact in ``run_dir`` to ``run_dir/model.onnx``; returns its path.
+
+    The file appears only when the export (and, with ``verify``, the parity check against
+    PyTorch on a batch of different lengths) succeeded; an older ``model.onnx`` stays until then.
+    """
+    import torch
+
+    from sentireview.backends.onnx import make_session
+
+    run_dir = Path(run_dir)
+    config = read_config(run_dir)
+    model = load_model(run_dir, config, device="cpu")  # eval mode
+    example, dynamic_shapes = _example_inputs(config)
+    names = list(example)
+    args = tuple(torch.from_numpy(example[n]) for n in names)
+    target = run_dir / ONNX
+    tmp = run_dir / (ONNX + ".partial")
+    chatter = io.StringIO()
+    try:
+        # The exporter prints progress and raises third-party warnings: keep them in the log.
+        with warnings.catch_warnings(), contextlib.redirect_stdout(chatter):
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                model, args, str(tmp), dynamo=True, input_names=names, output_names=["logits"],
+                dynamic_shapes=dynamic_shapes, opset_version=opset, external_data=False,
+            )
+        log.debug("torch.onnx.export said:\n%s", chatter.getvalue())
+        if verify:
+            with torch.inference_mode():
+                expected = _probabilities(config["kind"], model(*args).float().numpy())
+            session = make_session(tmp, threads=1)
+            (logits,) = session.run(["logits"], dict(example))
+            got = _probabilities(config["kind"], logits)
+            diff = float(np.max(np.abs(got - expected)))
+            if not diff <= TOLERANCE:
+                raise SentiReviewError(
+                    f"ONNX export of {run_dir} disagrees with PyTorch by {diff:.2e} "
+                    f"(tolerance {TOLERANCE:.0e}); model.onnx not written"
+                )
+            log.info("ONNX Runtime matches PyTorch (max difference %.1e)", diff)
+        os.replace(tmp, target)
+    except SentiReviewError:
+        raise
+    except Exception as exc:
+        log.debug("torch.onnx.export said:\n%s", chatter.getvalue())
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise SentiReviewError(f"ONNX export of {run_dir} failed: {first}") from exc
+    finally:
+        tmp.unlink(missing_ok=True)
+    log.info("wrote %s (%.1f MB)", target, target.stat().st_size / 1e6)
+    return target

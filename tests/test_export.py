@@ -1,0 +1,200 @@
+"""ONNX export: the file, the CLI, and parity between the PyTorch and ONNX Runtime back ends."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from sentireview import artifact
+from sentireview.backends import pad_ids
+from sentireview.backends.onnx import OnnxBackend
+from sentireview.backends.torch import TorchBackend
+from sentireview.errors import SentiReviewError
+from sentireview.export import export_onnx
+from sentireview.models.lstm import LSTMClassifier, LSTMConfig
+from sentireview.predict import Predictor
+from sentireview.text import clean
+from sentireview.vocab import Vocab
+
+ROOT = Path(__file__).resolve().parents[1]
+
+REVIEWS = [
+    "A wonderful film with a great cast, I loved it.",
+    "Terrible. Boring plot, awful acting, a waste of time.",
+    "ok",
+    "",
+    "The first half drags but the ending is great; the music is good and the actors are "
+    "good too, though the story is a bit thin and some scenes are bad. " * 6,
+    "😍 <b>bold</b> \x00 Фильм",
+]
+
+
+def build_tiny_lstm(folder: Path, max_tokens: int = 200) -> Path:
+    """A small random-weight LSTM artifact (what `sentireview train lstm` writes, minus metrics)."""
+    torch.manual_seed(0)
+    vocab = Vocab.build([clean(t) for t in REVIEWS * 3], min_freq=1)
+    cfg = LSTMConfig(vocab_size=len(vocab), embed_dim=16, hidden=8)
+    model = LSTMClassifier(cfg)
+    text = {"recipe": "tutorial", "column": "clean", "max_tokens": max_tokens}
+    artifact.write_config(folder, artifact.make_config("lstm", cfg, text, name="tiny-lstm"))
+    artifact.save_weights(folder, model)
+    vocab.save(folder / "vocab.json")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory) -> Path:
+    """One exported tiny artifact for the module (the export takes ~5-7 s on 2 cores)."""
+    folder = build_tiny_lstm(tmp_path_factory.mktemp("export") / "run")
+    export_onnx(folder)
+    return folder
+
+
+@pytest.mark.slow
+def test_export_writes_model_onnx(exported):
+    assert (exported / "model.onnx").is_file()
+    assert not list(exported.glob("*.partial"))
+    config = artifact.read_config(exported)
+    backend = OnnxBackend(exported, config)
+    assert backend.input_names == ["ids", "lengths"]
+
+
+@pytest.mark.slow
+def test_parity_torch_vs_onnx(exported):
+    config = artifact.read_config(exported)
+    torch_backend = TorchBackend(exported, config, device="cpu")
+    onnx_backend = OnnxBackend(exported, config)
+    rng = np.random.default_rng(0)
+    vocab_size = config["model"]["vocab_size"]
+    # Many lengths in one batch (1 .. 300 tokens), and batches of one.
+    batch = [list(rng.integers(1, vocab_size, size=n)) for n in (1, 2, 5, 17, 64, 300, 3)]
+    want, got = torch_backend.predict_proba(batch), onnx_backend.predict_proba(batch)
+    assert np.max(np.abs(want - got)) <= 1e-5
+    for row in batch:
+        one_torch, one_onnx = torch_backend.predict_proba([row]), onnx_backend.predict_proba([row])
+        assert abs(one_torch[0] - one_onnx[0]) <= 1e-5
+
+
+@pytest.mark.slow
+def test_parity_through_predictor(exported):
+    p_torch = Predictor.load(exported, backend="torch")
+    p_onnx = Predictor.load(exported, backend="auto")
+    assert p_onnx.backend_name == "onnx"
+    a, b = p_torch.predict(REVIEWS), p_onnx.predict(REVIEWS)
+    for x, y in zip(a, b, strict=True):
+        assert abs(x["score"] - y["score"]) <= 1e-5
+        assert x["label"] == y["label"]
+
+
+@pytest.mark.slow
+def test_onnx_backend_takes_thread_count(exported, monkeypatch):
+    config = artifact.read_config(exported)
+    monkeypatch.setenv("SENTIREVIEW_THREADS", "2")
+    def threads(backend: OnnxBackend) -> int:
+        return backend.session.get_session_options().intra_op_num_threads
+
+    assert threads(OnnxBackend(exported, config)) == 2
+    assert threads(OnnxBackend(exported, config, threads=1)) == 1
+
+
+@pytest.mark.slow
+def test_failed_export_keeps_previous_file(exported, tmp_path, monkeypatch):
+    folder = build_tiny_lstm(tmp_path / "run")
+    (folder / "model.onnx").write_bytes(b"previous")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("exporter exploded")
+
+    monkeypatch.setattr(torch.onnx, "export", broken)
+    with pytest.raises(SentiReviewError, match="exporter exploded"):
+        export_onnx(folder)
+    assert (folder / "model.onnx").read_bytes() == b"previous"
+    assert not list(folder.glob("*.partial"))
+
+
+@pytest.mark.slow
+def test_corrupt_onnx_is_a_one_line_error(exported, tmp_path):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    for name in ("config.json", "vocab.json"):
+        (folder / name).write_bytes((exported / name).read_bytes())
+    (folder / "model.onnx").write_bytes(b"\x08\x07garbage" * 10)
+    with pytest.raises(SentiReviewError, match="cannot load") as info:
+        Predictor.load(folder)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.slow
+def test_missing_onnx_file(exported, tmp_path):
+    config = artifact.read_config(exported)
+    with pytest.raises(SentiReviewError, match="sentireview export"):
+        OnnxBackend(tmp_path, config)
+
+
+def test_pad_ids_shapes():
+    ids, lengths = pad_ids([[5, 6, 7], [], [8]])
+    assert ids.tolist() == [[5, 6, 7], [1, 0, 0], [8, 0, 0]] and lengths.tolist() == [3, 1, 1]
+
+
+@pytest.mark.slow
+def test_cli_export(tmp_path):
+    folder = build_tiny_lstm(tmp_path / "run")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "sentireview", "export", str(folder), "--format", "onnx"],
+        capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (folder / "model.onnx").is_file()
+    bad = subprocess.run(
+        [sys.executable, "-m", "sentireview", "export", str(tmp_path / "nope")],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "not found" in bad.stderr
+
+
+# A meta-path finder that refuses torch and transformers, as if they were not installed.
+# (Not sys.modules["torch"] = None: scipy, present in the dev environment only, trips on it.)
+BLOCK_TORCH = """\
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0] in ("torch", "transformers"):
+            raise ModuleNotFoundError(f"No module named {name!r} (blocked)", name=name)
+sys.meta_path.insert(0, Block())
+"""
+
+
+@pytest.mark.slow
+def test_package_and_predictor_import_without_torch(exported):
+    code = BLOCK_TORCH + (
+        "import sentireview, sentireview.predict, sentireview.backends.onnx, sentireview.cli\n"
+        "from sentireview.predict import Predictor\n"
+        f"p = Predictor.load({str(exported)!r})\n"
+        "print(p.backend_name, p.predict(['a great film'])[0]['sentiment'])\n"
+        "assert 'torch' not in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[0] == "onnx"
+
+
+@pytest.mark.slow
+def test_web_app_imports_and_serves_without_torch(exported):
+    code = BLOCK_TORCH + (
+        f"sys.path.insert(0, {str(ROOT / 'webapp' / 'flask')!r})\n"
+        "from senti_api import create_app\n"
+        f"app = create_app({{'MODEL_DIR': {str(exported)!r}}})\n"
+        "r = app.test_client().post('/predict', json={'review': 'a great film'})\n"
+        "assert r.status_code == 200, r.data\n"
+        "print(app.test_client().get('/api/model').get_json()['backend'])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "onnx"
