@@ -147,7 +147,9 @@ TRICKY = [
     "WOW :D XD :P &Eacute;T&Eacute; <3 &lt;3 caf\u00e9 \u00c9T\u00c9",
     "Sooooo GOOOOD!!!! @Someone http://Example.COM/Path #Tag 555-123-4567",
     "&AMP; &Ntilde; :-) ;-P =D 8) <3 </3 \u2019 I'M \u0130stanbul \u03a3\u039f\u03a3",
+    "Cafe\u0301 \u212aelvin \u017fo ---- ~~~~~ ?!?!?! &#x27; &#39;em &bogus; (555) 123 4567",
     "",
+    "Long &Eacute;T&Eacute; :D " * 1500,  # over 20,000 characters: NLTK's own path
 ]
 
 
@@ -161,7 +163,9 @@ def test_fast_tokenizer_matches_nltk(raw):
 @settings(max_examples=150, deadline=None)
 @given(
     st.text(
-        alphabet=st.sampled_from(list("aAbBdDpPlL:;=8-'`()/|*<3&#;!?. \n\u00c9\u00e9@x0")),
+        alphabet=st.sampled_from(
+            list("aAbBdDpPlL:;=8-'`()/|*<3&#;!?. \n\u00c9\u00e9@x05~\u0301\u212a")
+        ),
         max_size=60,
     )
 )

@@ -1,0 +1,151 @@
+"""Benchmark: the tutorial recipe on IMDb's 50,000 labelled reviews, this project vs the tutorial.
+
+Both sides clean the same reviews, in the same run:
+
+- reference ("the tutorial's way"): a pandas ``Series.apply`` of a faithful, independent
+  re-implementation of the tutorial's cleaner in one process -- pattern strings handed to
+  ``re.sub`` on every call, stopwords looked up in a Python list, NLTK's ``TweetTokenizer``;
+- this project: ``sentireview.data.prepare.clean_parallel(texts, "tutorial")`` -- compiled
+  patterns, a frozenset of stopwords, a tokenizer call that skips NLTK's per-token emoticon
+  test when lowercasing cannot change the token, chunks spread over all CPUs.
+
+The outputs must be identical review for review (checked), then the rates and their ratio are
+printed. Reading the archive is not timed. Usage::
+
+    .venv/bin/python bench/prepare.py                  # all 50,000 labelled reviews
+    .venv/bin/python bench/prepare.py --limit 2000     # a quick run
+    .venv/bin/python bench/prepare.py --archive PATH   # or SENTIREVIEW_IMDB_ARCHIVE=PATH
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_ARCHIVE = ROOT.parent / "shared" / "data" / "aclImdb_v1.tar.gz"
+
+
+def tutorial_reference():
+    """The tutorial's cleaner written as the tutorial wrote it (a closure over the text, the
+    emoticon parts spliced with str.format on every call, the stopwords as a list)."""
+    from nltk.tokenize import TweetTokenizer
+
+    from sentireview.text import stopword_list
+
+    stop_words = list(stopword_list())  # nltk's stopwords.words("english") is a list
+    tknzr = TweetTokenizer(reduce_len=True, preserve_case=False, strip_handles=False)
+    flags = re.MULTILINE | re.DOTALL
+
+    def tokenize(text: str) -> str:
+        eyes = r"[8:=;]"
+        nose = r"['`\-]?"
+
+        def re_sub(pattern: str, repl: str) -> str:
+            return re.sub(pattern, repl, text, flags=flags)
+
+        text = re_sub(r"https?:\/\/\S+\b|www\.(\w+\.)+\S*", "<url>")
+        text = re_sub(r"/", " / ")
+        text = re_sub(r"@\w+", "<user>")
+        text = re_sub(r"{}{}[)dD]+|[)dD]+{}{}".format(eyes, nose, nose, eyes), "<smile>")
+        text = re_sub(r"{}{}p+".format(eyes, nose), "<lolface>")
+        text = re_sub(r"{}{}\(+|\)+{}{}".format(eyes, nose, nose, eyes), "<sadface>")
+        text = re_sub(r"{}{}[\/|l*]".format(eyes, nose), "<neutralface>")
+        text = re_sub(r"<3", "<heart>")
+        text = re_sub(r"[-+]?[.\d]*[\d]+[:,.\d]*", "<number>")
+        text = re_sub(r"([!?.]){2,}", r"\1 <repeat>")
+        text = re_sub(r"\b(\S*?)(.)\2{2,}\b", r"\1\2 <elong>")
+        text = " ".join([w for w in text.split() if w not in stop_words])
+        text = text.lower()
+        return " ".join(tknzr.tokenize(text))
+
+    return tokenize
+
+
+def load_labelled(archive: Path, limit: int | None) -> list[str]:
+    """The labelled reviews (train + test), in a fixed order; ``limit`` takes an even spread."""
+    from sentireview.data.sources import read_aclimdb_tar
+
+    reviews = read_aclimdb_tar(archive)
+    texts = [raw for raw, label in zip(reviews.raws, reviews.labels, strict=True) if label >= 0]
+    if limit and limit < len(texts):
+        step = len(texts) / limit
+        texts = [texts[int(i * step)] for i in range(limit)]
+    return texts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--archive",
+        type=Path,
+        default=Path(os.environ.get("SENTIREVIEW_IMDB_ARCHIVE", DEFAULT_ARCHIVE)),
+        help="aclImdb_v1.tar.gz (default: $SENTIREVIEW_IMDB_ARCHIVE or %(default)s)",
+    )
+    parser.add_argument("--limit", type=int, default=None, help="only N reviews (quick run)")
+    parser.add_argument("--workers", type=int, default=None, help="default: one per CPU")
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    if not args.archive.is_file():
+        parser.error(f"no archive at {args.archive} (use --archive or SENTIREVIEW_IMDB_ARCHIVE)")
+
+    import pandas as pd
+
+    from sentireview.data.prepare import clean_parallel, default_workers
+
+    workers = args.workers or default_workers()
+    t0 = time.perf_counter()
+    texts = load_labelled(args.archive, args.limit)
+    print(f"read {len(texts):,} labelled reviews in {time.perf_counter() - t0:.1f} s")
+
+    reference = tutorial_reference()
+    frame = pd.DataFrame({"review": texts})
+    t0 = time.perf_counter()
+    expected = frame["review"].apply(reference).tolist()
+    t_ref = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    got = clean_parallel(texts, "tutorial", workers=workers)  # includes starting the workers
+    t_ours = time.perf_counter() - t0
+
+    mismatches = [i for i, (a, b) in enumerate(zip(expected, got, strict=True)) if a != b]
+    if mismatches:
+        i = mismatches[0]
+        print(f"MISMATCH on {len(mismatches)} reviews; first #{i}:\n{expected[i]!r}\n{got[i]!r}")
+        return 1
+
+    n = len(texts)
+    figures = {
+        "reviews": n,
+        "reference_s": round(t_ref, 2),
+        "reference_reviews_per_s": round(n / t_ref, 1),
+        "sentireview_s": round(t_ours, 2),
+        "sentireview_reviews_per_s": round(n / t_ours, 1),
+        "ratio": round(t_ref / t_ours, 2),
+        "workers": workers,
+        "cpus": os.cpu_count(),
+        "load_avg_1min_after": round(os.getloadavg()[0], 2),
+        "python": platform.python_version(),
+    }
+    print(f"outputs identical for all {n:,} reviews")
+    print(f"tutorial's way (pandas apply, 1 process): {n / t_ref:8.0f} reviews/s  ({t_ref:.1f} s)")
+    print(
+        f"sentireview ({workers} worker processes):    {n / t_ours:8.0f} reviews/s  "
+        f"({t_ours:.1f} s)"
+    )
+    print(f"ratio: {t_ref / t_ours:.2f}x   (1-min load average after the run: "
+          f"{figures['load_avg_1min_after']})")  # fmt: skip
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(figures, indent=2) + "\n", "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
