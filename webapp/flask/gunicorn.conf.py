@@ -36,6 +36,9 @@ max_requests_jitter = max_requests // 10
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
+# No runtime control socket ($HOME/.gunicorn/gunicorn.ctl): one less thing shared between
+# instances on a machine, and nothing to manage on a dyno.
+control_socket_disable = True
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 # One compute thread per worker unless told otherwise: read by ONNX Runtime (the back end
