@@ -186,3 +186,16 @@ def test_module_imports_neither_torch_nor_pandas_itself():
 def test_import_in_a_fresh_process_does_not_load_torch():
     code = "import sys, sentireview.text; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _unguarded(raw: str) -> str:
+    for pattern, repl in TUTORIAL_SUBSTITUTIONS:
+        raw = re.sub(pattern, repl, raw, flags=FLAGS)
+    return raw
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("htpsw:/.@<3aab D)(;-!?\n\t1")), max_size=40))
+def test_skipped_steps_change_nothing(raw):
+    # Steps are skipped when their pattern cannot match; the result must be the full chain's.
+    assert tutorial_substitutions(raw) == _unguarded(raw)
