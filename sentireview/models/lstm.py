@@ -7,13 +7,13 @@ Every token of every review is read: the review's representation is the final hi
 of the forward direction (after its last real token) concatenated with the final state of the
 backward direction (after its first token), whatever the padding. Two equivalent paths:
 
-* ``packed`` (training, default): ``pack_padded_sequence`` so the LSTM stops at each length.
-* export-friendly (``model.packed = False``, and automatically under ONNX export, where packed
-  sequences do not export): the batch is run once right-padded and once left-padded (as one
-  batch of 2B rows); the forward direction's state is gathered at position ``length - 1`` of
-  the right-padded copy and the backward direction's at position ``T - length`` of the
-  left-padded copy, so neither direction ever reads padding before a real token.
-  Same numbers as the packed path up to float rounding (tested).
+* packed (``model.packed = True``): ``pack_padded_sequence`` so the LSTM stops at each length.
+* unpacked (``model.packed = False``, and automatically under ONNX export, where packed
+  sequences do not export): each direction runs over a plain (B, T, E) tensor, the backward
+  one over the reviews reversed within their lengths; the states are gathered at position
+  ``length - 1``. The LSTM is causal, so padding after a review's end never reaches them.
+  Same numbers as the packed path up to float rounding (tested), and on CPU several times
+  faster (packed sequences miss the fused kernel): the default.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class LSTMClassifier(nn.Module):
     def __init__(self, config: LSTMConfig) -> None:
         super().__init__()
         self.config = config
-        self.packed = True  # False: the export-friendly path (same results)
+        self.packed = False  # True: pack_padded_sequence (same results, slower on CPU)
         self.embedding = nn.Embedding(
             config.vocab_size, config.embed_dim, padding_idx=config.pad_id
         )
@@ -80,21 +80,27 @@ class LSTMClassifier(nn.Module):
     def _final_states_masked(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         B, T, _ = x.shape
         H = self.config.hidden
-        last = (lengths - 1).view(B, 1, 1)  # index of the last real token, right-padded
-        if not self.config.bidirectional:
-            out, _ = self.lstm(x)  # (B, T, H)
-            return out.gather(1, last.expand(B, 1, H)).squeeze(1)
-        # Left-padded copy: row b shifted right by T - length[b] (padding rolls to the front).
-        positions = torch.arange(T, device=x.device).view(1, T)  # (1, T)
-        shift = (T - lengths).view(B, 1)  # (B, 1)
-        # left-padded[t] = right-padded[t - shift] for t >= shift, <pad> before. (A clamp, not a
-        # modulo: the ONNX exporter cannot take a remainder by a symbolic length.)
-        source = (positions - shift).clamp(min=0)  # (B, T)
-        left = x.gather(1, source.unsqueeze(-1).expand_as(x))  # (B, T, E)
-        is_pad = (positions < shift).unsqueeze(-1)  # (B, T, 1)
-        left = torch.where(is_pad, self.embedding.weight[self.config.pad_id].view(1, 1, -1), left)
-        out, _ = self.lstm(torch.cat([x, left], dim=0))  # (2B, T, 2H)
-        fwd = out[:B].gather(1, last.expand(B, 1, 2 * H))[:, 0, :H]  # after the last token
-        first = shift.view(B, 1, 1).expand(B, 1, 2 * H)
-        bwd = out[B:].gather(1, first)[:, 0, H:]  # backward direction after the first token
-        return torch.cat([fwd, bwd], dim=-1)  # (B, 2H)
+        last = (lengths - 1).view(B, 1, 1).expand(B, 1, H)  # last real token, right-padded
+        h0 = x.new_zeros(1, B, H)
+        fwd = self._direction(x, h0, "")  # (B, T, H); the LSTM is causal: padding after a
+        feats = [fwd.gather(1, last).squeeze(1)]  # review's last token never reaches it
+        if self.config.bidirectional:
+            # Each review reversed within its length: x_rev[t] = x[length - 1 - t]; positions
+            # past the length hold copies of the first token, never read (causality again).
+            positions = torch.arange(T, device=x.device).view(1, T)
+            source = ((lengths - 1).view(B, 1) - positions).clamp(min=0)  # (B, T)
+            x_rev = x.gather(1, source.unsqueeze(-1).expand_as(x))  # (B, T, E)
+            bwd = self._direction(x_rev, h0, "_reverse")  # the backward weights, run forward
+            feats.append(bwd.gather(1, last).squeeze(1))
+        return torch.cat(feats, dim=-1)  # (B, directions * H)
+
+    def _direction(self, x: torch.Tensor, h0: torch.Tensor, suffix: str) -> torch.Tensor:
+        """One direction of ``self.lstm`` run left to right over ``x`` (the same fused
+        kernel nn.LSTM uses for unpacked input: far faster on CPU than packed sequences)."""
+        lstm = self.lstm
+        weights = [
+            getattr(lstm, f"{n}_l0{suffix}")
+            for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+        ]
+        out, _, _ = torch.lstm(x, (h0, h0), weights, True, 1, 0.0, self.training, False, True)
+        return out  # (B, T, H)

@@ -28,9 +28,11 @@ def test_shapes_and_tutorial_defaults():
     assert m.eval()(ids, lengths).shape == (2,)
 
 
+@pytest.mark.parametrize("packed", [True, False])
 @pytest.mark.parametrize("bidirectional", [True, False])
-def test_padding_does_not_change_the_result(bidirectional):
+def test_padding_does_not_change_the_result(bidirectional, packed):
     m = _model(bidirectional=bidirectional)
+    m.packed = packed
     ids, lengths = _batch([7, 3, 1, 5])
     with torch.no_grad():
         batched = m(ids, lengths)
@@ -58,6 +60,7 @@ def test_export_path_equals_packed_path(bidirectional):
     m = _model(bidirectional=bidirectional)
     ids, lengths = _batch([7, 3, 1, 5, 7])
     with torch.no_grad():
+        m.packed = True
         packed = m(ids, lengths)
         m.packed = False
         masked = m(ids, lengths)
@@ -78,7 +81,8 @@ def test_onnx_export_matches_torch(tmp_path):
     """The web engineer exports with torch.onnx.export; the exported graph must read lengths."""
     ort = pytest.importorskip("onnxruntime")
     pytest.importorskip("onnxscript")
-    m = _model()  # packed = True: export must switch to the export-friendly path by itself
+    m = _model()
+    m.packed = True  # export must switch to the export-friendly path by itself
     ids, lengths = _batch([7, 3, 5])
     path = tmp_path / "m.onnx"
     dims = {"ids": {0: "batch", 1: "time"}, "lengths": {0: "batch"}}
