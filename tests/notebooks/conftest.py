@@ -1,0 +1,103 @@
+"""Fixtures for the notebook tests: invented reviews as an aclImdb folder and as a Kaggle-style
+CSV, and a tiny offline RoBERTa (the notebook runner is in notebook_runner.py)."""
+
+from __future__ import annotations
+
+import csv
+import random
+from pathlib import Path
+
+import pytest
+
+GOOD = ["wonderful", "moving", "brilliant", "loved", "funny", "superb", "great", "charming"]
+BAD = ["dull", "boring", "awful", "hated", "clumsy", "terrible", "bad", "tedious"]
+FILLER = ["the", "film", "plot", "actors", "music", "ending", "story", "was", "and", "it", "scene"]
+EXTRAS = [":)", ":(", "!!!", "<br /><br />", "10/10", "sooo", "not", "www.example.com"]
+
+
+def invented_review(label: int, rng: random.Random) -> str:
+    """A short made-up review: filler words with a few words of the label's sentiment."""
+    words = [rng.choice(FILLER) for _ in range(rng.randint(4, 14))]
+    for _ in range(rng.randint(1, 3)):
+        words.insert(rng.randrange(len(words) + 1), rng.choice(GOOD if label else BAD))
+    if rng.random() < 0.4:
+        words.insert(rng.randrange(len(words) + 1), rng.choice(EXTRAS))
+    return " ".join(words).capitalize() + "."
+
+
+@pytest.fixture(scope="session")
+def acl_folder(tmp_path_factory) -> Path:
+    """``aclImdb/{train,test}/{pos,neg}`` (+ ``train/unsup``) with ``<id>_<stars>.txt`` files."""
+    root = tmp_path_factory.mktemp("source") / "aclImdb"
+    rng = random.Random(1)
+    sizes = {"train": 24, "test": 12}
+    for group, n in sizes.items():
+        for cls, label in (("neg", 0), ("pos", 1)):
+            folder = root / group / cls
+            folder.mkdir(parents=True)
+            for i in range(n):
+                stars = rng.choice([7, 8, 9, 10] if label else [1, 2, 3, 4])
+                (folder / f"{i}_{stars}.txt").write_text(invented_review(label, rng), "utf-8")
+    unsup = root / "train" / "unsup"
+    unsup.mkdir()
+    for i in range(4):
+        (unsup / f"{i}_0.txt").write_text(invented_review(i % 2, rng), "utf-8")
+    return root
+
+
+@pytest.fixture(scope="session")
+def kaggle_csv(tmp_path_factory) -> Path:
+    """A CSV shaped like Kaggle's "IMDB Dataset.csv" (review, sentiment)."""
+    path = tmp_path_factory.mktemp("csv") / "IMDB Dataset.csv"
+    rng = random.Random(2)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["review", "sentiment"])
+        for i in range(60):
+            label = i % 2
+            writer.writerow([invented_review(label, rng), "positive" if label else "negative"])
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder(tmp_path_factory) -> Path:
+    """A random 2-layer RoBERTa (hidden 32) and a word-level tokenizer, saved offline."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast, RobertaConfig, RobertaModel
+
+    folder = tmp_path_factory.mktemp("tiny-roberta")
+    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    words = sorted({w for w in GOOD + BAD + FILLER} | {w.capitalize() for w in FILLER} | set(".,!"))
+    vocab = {w: i for i, w in enumerate(specials + words)}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 2)]
+    )
+    PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<s>",
+        eos_token="</s>",
+        pad_token="<pad>",
+        unk_token="<unk>",
+        mask_token="<mask>",
+        cls_token="<s>",
+        sep_token="</s>",
+    ).save_pretrained(str(folder))
+    import torch
+
+    torch.manual_seed(0)
+    config = RobertaConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=80,
+        pad_token_id=1,
+        bos_token_id=0,
+        eos_token_id=2,
+        type_vocab_size=1,
+    )
+    RobertaModel(config).save_pretrained(str(folder))
+    return folder
