@@ -17,7 +17,8 @@ import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import ExitStack
 from datetime import datetime, timezone
 from functools import partial
 from multiprocessing import get_context
@@ -60,30 +61,39 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+def worker_pool(workers: int) -> ProcessPoolExecutor:
+    """Processes for :func:`clean_parallel`."""
+    # spawn, not fork: pyarrow and the progress bar run threads, and forking a threaded
+    # process is unsafe (and deprecated from Python 3.12 on).
+    return ProcessPoolExecutor(workers, mp_context=get_context("spawn"))
+
+
 def clean_parallel(
     texts: Sequence[str],
     recipe: str = "tutorial",
     workers: int | None = None,
     chunk_size: int = 250,
     progress: bool = False,
+    pool: Executor | None = None,
 ) -> list[str]:
     """Clean ``texts`` with ``recipe`` over ``workers`` processes, keeping their order.
 
     Texts go to the workers in chunks (one pickling round trip per chunk, not per text).
     Small inputs, or ``workers <= 1``, are cleaned in this process: starting a worker costs
-    about a second (it imports NLTK).
+    about a second (it imports NLTK). ``pool`` reuses an executor from :func:`worker_pool`
+    across calls instead of starting one.
     """
     text.get_cleaner(recipe)  # fail early on an unknown recipe
     workers = default_workers() if workers is None else workers
     chunks = [texts[i : i + chunk_size] for i in range(0, len(texts), chunk_size)]
-    if workers <= 1 or len(texts) < 4 * chunk_size:
+    if pool is None and (workers <= 1 or len(texts) < 4 * chunk_size):
         return text.clean_many(texts, recipe)
     from tqdm.auto import tqdm
 
     out: list[str] = []
-    # spawn, not fork: pyarrow and the progress bar run threads, and forking a threaded
-    # process is unsafe (and deprecated from Python 3.12 on).
-    with ProcessPoolExecutor(min(workers, len(chunks)), mp_context=get_context("spawn")) as pool:
+    with ExitStack() as stack:
+        if pool is None:
+            pool = stack.enter_context(worker_pool(min(workers, len(chunks))))
         done = pool.map(partial(text.clean_many, recipe=recipe), chunks)
         with tqdm(
             total=len(texts), unit="review", desc="clean", disable=None if progress else True
