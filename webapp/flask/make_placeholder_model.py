@@ -69,8 +69,9 @@ Files: `model.onnx` (served by ONNX Runtime, no torch), `model.safetensors` (PyT
 | F1 negative | {report['negative']['f1-score']:.4f} |
 | F1 positive | {report['positive']['f1-score']:.4f} |
 
-For comparison (docs: SEED_NOTES figures): TF-IDF + logistic regression reaches about 90.6%,
-a bidirectional LSTM trained on the full data 86-89%, fine-tuned transformers about 95%.
+For comparison (published and measured figures collected in the project notes): TF-IDF +
+logistic regression reaches about 90.6%, a bidirectional LSTM trained on the full data 86-89%,
+fine-tuned transformers about 95%.
 
 ## Intended use and limits
 - Demonstrating and testing the service: English movie reviews, positive vs negative.
