@@ -82,10 +82,13 @@ def wait_ready(port: int, proc: subprocess.Popen, timeout: float = 120) -> None:
     raise RuntimeError("server did not become ready")
 
 
-def start_gunicorn(port: int, model: Path, workers: int, log_path: Path) -> subprocess.Popen:
+def start_gunicorn(
+    port: int, model: Path, workers: int, log_path: Path, gunicorn: Path
+) -> subprocess.Popen:
+    """The Procfile's command, with ``gunicorn`` from the given environment."""
     line = next(s for s in (ROOT / "Procfile").read_text().splitlines() if s.startswith("web:"))
     argv = shlex.split(line.removeprefix("web:"))
-    argv[0] = str(Path(sys.executable).with_name("gunicorn"))
+    argv[0] = str(gunicorn)
     env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "WEB_CONCURRENCY": str(workers),
            "SENTIREVIEW_MODEL_DIR": str(model)}
     with open(log_path, "w") as out:
@@ -135,11 +138,44 @@ class Run:
     latencies: list[float] = field(default_factory=list, repr=False)
 
 
+def _request_bytes(review: str) -> bytes:
+    body = json.dumps({"review": review}).encode()
+    head = (f"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")
+    return head.encode() + body
+
+
+def _exchange(port: int, request: bytes) -> bool:
+    """One request on a new connection; True for a 200 with a prediction in the body.
+
+    A raw socket and pre-built bytes: the load generator shares the 2 cores with the server,
+    and http.client's header parsing would take a good part of one."""
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        sock.sendall(request)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return False
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = None
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"content-length":
+                length = int(value)
+        while length is None or len(body) < length:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            body += chunk
+        return head.startswith((b"HTTP/1.1 200", b"HTTP/1.0 200")) and b"sentiment" in body
+
+
 def drive(port: int, server: str, reviews: list[str], concurrency: int, total: int,
           max_seconds: float) -> Run:
     """``total`` POST /predict (or until ``max_seconds``) from ``concurrency`` threads."""
-    bodies = [json.dumps({"review": r}).encode() for r in reviews]
-    headers = {"Content-Type": "application/json"}
+    requests_ = [_request_bytes(r) for r in reviews]
     lock = threading.Lock()
     counter = iter(range(total))
     latencies: list[float] = []
@@ -147,7 +183,6 @@ def drive(port: int, server: str, reviews: list[str], concurrency: int, total: i
     stop_at = time.monotonic() + max_seconds
 
     def worker() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         while time.monotonic() < stop_at:
             with lock:
                 i = next(counter, None)
@@ -155,20 +190,13 @@ def drive(port: int, server: str, reviews: list[str], concurrency: int, total: i
                 break
             t0 = time.perf_counter()
             try:
-                conn.request("POST", "/predict", body=bodies[i % len(bodies)], headers=headers)
-                response = conn.getresponse()
-                data = response.read()
-                ok = response.status == 200 and b"sentiment" in data
-                if response.will_close:
-                    conn.close()
-            except (OSError, http.client.HTTPException):
+                ok = _exchange(port, requests_[i % len(requests_)])
+            except OSError:
                 ok = False
-                conn.close()
             elapsed = time.perf_counter() - t0
             with lock:
                 latencies.append(elapsed)
                 errors[0] += not ok
-        conn.close()
 
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
     t0 = time.perf_counter()
@@ -218,6 +246,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY") or 2))
     parser.add_argument("--max-seconds", type=float, default=180, help="time bound of each run")
     parser.add_argument("--skip-tutorial", action="store_true")
+    parser.add_argument(
+        "--gunicorn", type=Path, default=Path(sys.executable).with_name("gunicorn"),
+        help="gunicorn executable, e.g. from a venv with only requirements.txt installed "
+        "(python bench/web_size.py --keep DIR), to measure the deployed set-up",
+    )
     parser.add_argument("--tutorial-server", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -225,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
         tutorial_server(args.tutorial_server, args.model)
         return 0
 
+    log.info("model %s; gunicorn %s; %d workers; %d CPUs", args.model, args.gunicorn,
+             args.workers, os.cpu_count())
     reviews = load_reviews(args.archive, args.limit)
     words = [len(r.split()) for r in reviews]
     log.info("%d IMDb test reviews: %d words on average, %d at most", len(reviews),
@@ -234,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     memory: dict[str, list[int]] = {}
 
     port = free_port()
-    proc = start_gunicorn(port, args.model, args.workers, RESULTS / "gunicorn.log")
+    proc = start_gunicorn(port, args.model, args.workers, RESULTS / "gunicorn.log", args.gunicorn)
     try:
         wait_ready(port, proc)
         drive(port, "warm-up", reviews, 8, 200, 60)
