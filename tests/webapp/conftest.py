@@ -80,7 +80,9 @@ def client(app):
 
 @pytest.fixture(scope="module")
 def module_app(tmp_path_factory):
-    """One app for a whole module (property-based runs), with a small batch limit."""
+    """One app for a whole module (property-based runs). Small limits: the fuzzer reaches
+    them, and generating strings up to the default 50,000 characters would be slow."""
     folder = write_fake_artifact(tmp_path_factory.mktemp("web") / "model")
     return create_app({"MODEL_DIR": folder, "PREDICTOR": KeywordPredictor(),
-                       "STATIC_DIR": folder / "no-dist", "MAX_BATCH": 8})
+                       "STATIC_DIR": folder / "no-dist", "MAX_BATCH": 8,
+                       "MAX_REVIEW_CHARS": 300})
