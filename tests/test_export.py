@@ -16,7 +16,7 @@ from sentireview.backends import pad_ids
 from sentireview.backends.onnx import OnnxBackend
 from sentireview.backends.torch import TorchBackend
 from sentireview.errors import SentiReviewError
-from sentireview.export import export_onnx
+from sentireview.export import _export_here, export_onnx
 from sentireview.models.lstm import LSTMClassifier, LSTMConfig
 from sentireview.predict import Predictor
 from sentireview.text import clean
@@ -113,7 +113,7 @@ def test_failed_export_keeps_previous_file(exported, tmp_path, monkeypatch):
 
     monkeypatch.setattr(torch.onnx, "export", broken)
     with pytest.raises(SentiReviewError, match="exporter exploded"):
-        export_onnx(folder)
+        _export_here(folder, None, True)  # in this process, where the monkeypatch holds
     assert (folder / "model.onnx").read_bytes() == b"previous"
     assert not list(folder.glob("*.partial"))
 
