@@ -199,3 +199,11 @@ def _unguarded(raw: str) -> str:
 def test_skipped_steps_change_nothing(raw):
     # Steps are skipped when their pattern cannot match; the result must be the full chain's.
     assert tutorial_substitutions(raw) == _unguarded(raw)
+
+
+@given(st.text(alphabet=".5+-:, a\n", max_size=30))
+def test_number_step_equals_the_tutorials_pattern(s):
+    # Step 9 runs a linear-time equivalent of the tutorial's pattern (see text._NUMBER).
+    original = re.compile(TUTORIAL_SUBSTITUTIONS[8][0], re.MULTILINE | re.DOTALL)
+    pattern, repl = text._COMPILED[8]
+    assert pattern.sub(repl, s) == original.sub("<number>", s)

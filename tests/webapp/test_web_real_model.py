@@ -64,12 +64,10 @@ def test_batch_matches_single_predictions(real_client):
         assert abs(alone["score"] - together["score"]) < 1e-5
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="sentireview.text: the tutorial's <number> regex backtracks quadratically on long "
-    "runs of '.': 20,000 dots take ~2 s of a worker, 50,000 ~10 s (the fix belongs in text.py)",
-)
-def test_long_punctuation_runs_are_fast(real_client):
+@pytest.mark.parametrize("review", ["." * 50_000, "." * 49_999 + "5", "a-" * 24_000 + "aaa"])
+def test_long_punctuation_runs_do_not_stall_a_worker(real_client, review):
+    # A guard against regex backtracking (these took ~10 s before the fix), not a speed goal:
+    # the bound is 10x what they take now.
     t0 = time.perf_counter()
-    assert real_client.post("/predict", json={"review": "." * 20_000}).status_code == 200
-    assert time.perf_counter() - t0 < 0.5
+    assert real_client.post("/predict", json={"review": review}).status_code == 200
+    assert time.perf_counter() - t0 < 2.0
