@@ -9,6 +9,8 @@ import pandas as pd
 from sentireview.errors import DataError
 
 COLUMNS = ("id", "rating", "raw", "text", "clean", "label")
+#: Seed of the sample that ``limit`` takes (the tutorial's seed).
+LIMIT_SEED = 17
 
 
 def read_split(
@@ -16,8 +18,9 @@ def read_split(
 ) -> tuple[list[str], list[int]]:
     """Texts of ``column`` and their labels (0/1) from ``data_dir/{split}.parquet``.
 
-    Unlabelled rows (label -1) are skipped; ``limit`` keeps the first N labelled rows (the
-    prepared splits are already shuffled). Raises DataError with one line when the folder,
+    Unlabelled rows (label -1) are skipped; ``limit`` keeps a random sample of N labelled rows
+    (seeded, in file order; the prepared files are ordered by source, so the first N rows
+    could all have one label). Raises DataError with one line when the folder,
     file or column is missing or the split has no labelled rows."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
@@ -30,8 +33,8 @@ def read_split(
     except (KeyError, ValueError) as exc:  # pyarrow reports a missing column as one of these
         raise DataError(f"{path}: cannot read columns {column!r}, 'label': {exc}") from None
     frame = frame[frame["label"] >= 0]
-    if limit is not None:
-        frame = frame.head(limit)
+    if limit is not None and limit < len(frame):
+        frame = frame.sample(n=max(limit, 0), random_state=LIMIT_SEED).sort_index()
     if frame.empty:
         raise DataError(f"{path} has no labelled reviews")
     return frame[column].fillna("").astype(str).tolist(), frame["label"].astype(int).tolist()

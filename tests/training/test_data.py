@@ -1,0 +1,33 @@
+"""Reading prepared splits for training."""
+
+import pandas as pd
+import pytest
+
+from sentireview.errors import DataError
+from sentireview.training.data import read_split
+
+
+def _write(folder, labels):
+    folder.mkdir(exist_ok=True)
+    rows = [
+        {"id": f"x/{i}", "rating": -1, "raw": f"r{i}", "text": f"t{i}", "clean": f"c{i}", "label": y}
+        for i, y in enumerate(labels)
+    ]
+    pd.DataFrame(rows).to_parquet(folder / "train.parquet")
+    return folder
+
+
+def test_limit_samples_both_labels_even_when_the_file_is_sorted_by_label(tmp_path):
+    data = _write(tmp_path / "d", [0] * 100 + [1] * 100)  # as prepare writes them: by source
+    texts, labels = read_split(data, "train", "clean", limit=40)
+    assert len(texts) == 40 and 10 < sum(labels) < 30
+    assert texts == sorted(texts, key=lambda t: int(t[1:]))  # file order kept
+    assert read_split(data, "train", "clean", limit=40) == (texts, labels)  # seeded
+
+
+def test_unlabelled_rows_are_skipped_and_an_empty_split_is_an_error(tmp_path):
+    data = _write(tmp_path / "d", [-1, 1, 0, -1])
+    assert read_split(data, "train", "text") == (["t1", "t2"], [1, 0])
+    _write(tmp_path / "e", [-1, -1])
+    with pytest.raises(DataError, match="no labelled reviews"):
+        read_split(tmp_path / "e", "train", "text")
