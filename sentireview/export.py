@@ -12,9 +12,9 @@ probabilities must match PyTorch's.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import io
 import logging
+import multiprocessing
 import os
 import warnings
 from concurrent.futures import ProcessPoolExecutor

@@ -10,7 +10,8 @@ from sentireview.training.data import read_split
 def _write(folder, labels):
     folder.mkdir(exist_ok=True)
     rows = [
-        {"id": f"x/{i}", "rating": -1, "raw": f"r{i}", "text": f"t{i}", "clean": f"c{i}", "label": y}
+        {"id": f"x/{i}", "rating": -1, "raw": f"r{i}", "text": f"t{i}", "clean": f"c{i}",
+         "label": y}
         for i, y in enumerate(labels)
     ]
     pd.DataFrame(rows).to_parquet(folder / "train.parquet")
