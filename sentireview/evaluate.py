@@ -54,43 +54,48 @@ def classification_metrics(labels: np.ndarray, scores: np.ndarray) -> dict[str, 
     }
 
 
-def plot_confusion(matrix: list[list[int]], path: Path, title: str) -> None:
-    import matplotlib
+def plot_confusions(
+    matrices: dict[str, list[list[int]]], path: str | Path, labels: list[str] | None = None
+) -> Path:
+    """One confusion-matrix heatmap per entry of ``matrices`` (title -> 2x2 counts, rows = true
+    label), side by side with a shared colour scale, saved to ``path``.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Drawn on a bare ``Figure`` (no pyplot): it never switches the caller's plotting back end,
+    which matters in a notebook."""
     import seaborn as sns
+    from matplotlib.figure import Figure
 
-    fig, ax = plt.subplots(figsize=(4.5, 4))
-    sns.heatmap(
-        np.array(matrix),
-        annot=True,
-        fmt="d",
-        cmap="Blues",
-        cbar=False,
-        ax=ax,
-        xticklabels=artifact.LABELS,
-        yticklabels=artifact.LABELS,
-    )
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    ax.set_title(title)
+    if not matrices:
+        raise ValueError("no confusion matrices to plot")
+    labels = labels or list(artifact.LABELS)
+    vmax = max(int(np.max(m)) for m in matrices.values())
+    fig = Figure(figsize=(4.2 * len(matrices), 3.8))
+    axes = fig.subplots(1, len(matrices), squeeze=False)
+    for ax, (title, matrix) in zip(axes[0], matrices.items(), strict=True):
+        counts = np.asarray(matrix)
+        sns.heatmap(
+            counts, annot=True, fmt="d", cmap="Blues", vmin=0, vmax=max(vmax, 1), cbar=False,
+            ax=ax, xticklabels=labels, yticklabels=labels,
+        )
+        accuracy = np.trace(counts) / max(counts.sum(), 1)
+        ax.set_title(f"{title} (accuracy {accuracy:.3f})")
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
     fig.tight_layout()
+    path = Path(path)
     fig.savefig(path, dpi=120)
-    plt.close(fig)
+    return path
 
 
 def plot_loss_curves(history: list[dict[str, Any]], path: Path) -> bool:
     """Train and validation loss against epochs, one panel per stage; False without history."""
     if not history:
         return False
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: see plot_confusions
 
     stages = list(dict.fromkeys(r.get("stage", "train") for r in history))
-    fig, axes = plt.subplots(1, len(stages), figsize=(5 * len(stages), 3.8), squeeze=False)
+    fig = Figure(figsize=(5 * len(stages), 3.8))
+    axes = fig.subplots(1, len(stages), squeeze=False)
     for ax, stage in zip(axes[0], stages, strict=True):
         rows = [r for r in history if r.get("stage", "train") == stage]
         epochs = [r["epoch"] for r in rows]
@@ -102,7 +107,6 @@ def plot_loss_curves(history: list[dict[str, Any]], path: Path) -> bool:
         ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return True
 
 
@@ -155,11 +159,13 @@ def evaluate_run(
     )
     artifact.write_json(run_dir / "metrics.json", metrics)
     (run_dir / "classification_report.txt").write_text(metrics["report_text"], encoding="utf-8")
-    plot_confusion(
-        metrics["confusion_matrix"],
-        run_dir / "confusion_matrix.png",
-        f"{config['name']} on {split}",
+    stages = metrics.get("stages")
+    matrices = (  # the transformer's two stages side by side
+        {f"{name} ({split})": m["confusion_matrix"] for name, m in stages.items()}
+        if stages
+        else {f"{config['name']} ({split})": metrics["confusion_matrix"]}
     )
+    plot_confusions(matrices, run_dir / "confusion_matrix.png")
     history_path = run_dir / "history.json"
     history = json.loads(history_path.read_text(encoding="utf-8")) if history_path.exists() else []
     plot_loss_curves(history, run_dir / "loss_curves.png")

@@ -76,37 +76,8 @@ def lost_words(review: str) -> list[tuple[str, bool]]:
 def plot_stage_confusions(
     matrices: dict[str, list[list[int]]], path: str | Path, labels: list[str] | None = None
 ) -> Path:
-    """Draw one confusion-matrix heatmap per entry of ``matrices`` (title -> 2x2 counts,
-    rows = true label), side by side with a shared colour scale; save to ``path``."""
-    import matplotlib.pyplot as plt
-    import numpy as np
-    import seaborn as sns
+    """Confusion matrices of several stages (or models) side by side: the plot
+    ``sentireview evaluate`` draws (:func:`sentireview.evaluate.plot_confusions`)."""
+    from sentireview.evaluate import plot_confusions  # pulls in pandas: only when plotting
 
-    if not matrices:
-        raise ValueError("no confusion matrices to plot")
-    labels = labels or ["negative", "positive"]
-    vmax = max(int(np.max(m)) for m in matrices.values())
-    fig, axes = plt.subplots(1, len(matrices), figsize=(4.2 * len(matrices), 3.8), squeeze=False)
-    for ax, (title, matrix) in zip(axes[0], matrices.items(), strict=True):
-        counts = np.asarray(matrix)
-        sns.heatmap(
-            counts,
-            annot=True,
-            fmt="d",
-            cmap="Blues",
-            vmin=0,
-            vmax=max(vmax, 1),
-            cbar=False,
-            ax=ax,
-            xticklabels=labels,
-            yticklabels=labels,
-        )
-        accuracy = np.trace(counts) / max(counts.sum(), 1)
-        ax.set_title(f"{title} (accuracy {accuracy:.3f})")
-        ax.set_xlabel("predicted")
-        ax.set_ylabel("true")
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return plot_confusions(matrices, path, labels)

@@ -78,3 +78,18 @@ def test_errors_are_one_line(trained, tmp_path, capsys):
     assert main(["evaluate", str(out), "--data", str(data), "--split", "nope"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 3 and all(line.startswith("sentireview: error:") for line in err)
+
+
+def test_confusion_plots_put_stages_side_by_side_without_touching_pyplot(tmp_path):
+    import matplotlib
+    from PIL import Image
+
+    from sentireview.evaluate import plot_confusions
+
+    backend = matplotlib.get_backend()
+    one = plot_confusions({"final": [[5, 1], [2, 6]]}, tmp_path / "one.png")
+    stages = {"stage 1": [[4, 2], [3, 5]], "stage 2": [[5, 1], [2, 6]]}
+    two = plot_confusions(stages, tmp_path / "two.png")
+    with Image.open(one) as a, Image.open(two) as b:
+        assert b.width > 1.8 * a.width and b.height == a.height
+    assert matplotlib.get_backend() == backend  # a notebook's inline back end stays
