@@ -19,8 +19,8 @@ say() { printf '[setup] %s\n' "$*"; }
 
 # 1. Python and the virtual environment
 if [ ! -x "$venv/bin/python" ]; then
-    "$py" -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
-        || { echo "setup: Python 3.10+ is needed (found $("$py" --version 2>&1))" >&2; exit 1; }
+    "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+        || { echo "setup: Python 3.11+ is needed (found $("$py" --version 2>&1))" >&2; exit 1; }
     say "creating $venv"
     "$py" -m venv "$venv"
 fi

@@ -75,7 +75,7 @@ _COMPILED = tuple((re.compile(p, _FLAGS), r) for p, r in TUTORIAL_SUBSTITUTIONS)
 # (every start position scans the whole run: 20,000 dots took ~2 s). No match can start inside
 # such a run, so a first alternative swallows it whole (possessively) and puts it back
 # unchanged; everything else goes to the tutorial's pattern as before. Same output, linear.
-_NUMBER = re.compile(r"(\.++)(?![.\d])|" + TUTORIAL_SUBSTITUTIONS[8][0], _FLAGS)
+_NUMBER = re.compile(r"(?=(\.+))\1(?![.\d])|" + TUTORIAL_SUBSTITUTIONS[8][0], _FLAGS)
 
 
 def _number_repl(match: re.Match[str]) -> str:
@@ -96,6 +96,59 @@ _GUARDS: dict[int, Callable[[str], bool]] = {
     10: lambda t: _TRIPLE.search(t) is not None,
 }
 _STEPS = tuple((p, r, _GUARDS.get(i)) for i, (p, r) in enumerate(_COMPILED))
+
+# Step 11 (<elong>), ``\b(\S*?)(.)\2{2,}\b``, is quadratic in a long run of non-space
+# characters with many word boundaries (``"a-" * 10_000 + " aaa"``: ~4 s): every boundary
+# scans the rest of the run. Reviews whose longest such run is short keep the regex (it is
+# fast there); others go through _elongations, the same function in linear time.
+_LONG_RUN = re.compile(r"\S{200}")
+_WORD = re.compile(r"\w")
+
+
+def _elongations(text: str) -> str:
+    r"""``re.sub(r"\b(\S*?)(.)\2{2,}\b", r"\1\2 <elong>", text)`` (DOTALL) in linear time.
+
+    At a word boundary ``p`` the regex takes the smallest ``q >= p`` with ``text[p:q]`` all
+    non-space such that the run of ``c = text[q]`` starting at ``q`` is at least 3 long and
+    ends on a word boundary (inside a run of one character there is none, so the greedy
+    ``\2{2,}`` can only end at the run's end); the match is ``text[p:end of that run]``.
+    Precomputed right to left: run ends, the next such ``q``, the end of the non-space run.
+    """
+    n = len(text)
+    if n < 3:
+        return text
+    word = [_WORD.match(ch) is not None for ch in text]
+
+    def boundary(i: int) -> bool:  # \b at position i
+        return (i > 0 and word[i - 1]) != (i < n and word[i])
+
+    run_end = [0] * n  # end (exclusive) of the run of text[i] starting at i
+    good = [n] * (n + 1)  # smallest q >= i whose run is >= 3 long and ends on a boundary
+    space_at = [n] * (n + 1)  # first whitespace position >= i
+    for i in range(n - 1, -1, -1):
+        run_end[i] = run_end[i + 1] if i + 1 < n and text[i + 1] == text[i] else i + 1
+        ok = run_end[i] - i >= 3 and boundary(run_end[i])
+        good[i] = i if ok else good[i + 1]
+        space_at[i] = i if text[i].isspace() else space_at[i + 1]
+    out: list[str] = []
+    last = p = 0
+    while p < n:
+        q = good[p]
+        # q may be the first whitespace after the non-space run: (.) matches it
+        if q < n and q <= space_at[p] and boundary(p):
+            out.append(text[last:q + 1])  # \1\2
+            out.append(" <elong>")
+            last = p = run_end[q]
+        else:
+            p += 1
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _elong_step(text: str) -> str:
+    if _LONG_RUN.search(text) is None:
+        return _COMPILED[10][0].sub(_COMPILED[10][1], text)
+    return _elongations(text)
 
 # Negation words of the NLTK list that the recommended recipe keeps: "not good" and "good"
 # must not become the same text. The bare stems ("didn", "isn", ...) are what is left of a
@@ -175,9 +228,11 @@ def tweet_tokenize(text: str) -> list[str]:
 def tutorial_substitutions(text: str) -> str:
     """Apply the tutorial's 11 regex substitutions, in order (URLs, slashes, users, emoticons,
     hearts, numbers, repeated punctuation, elongated words)."""
-    for pattern, repl, guard in _STEPS:
+    for pattern, repl, guard in _STEPS[:10]:
         if guard is None or guard(text):
             text = pattern.sub(repl, text)
+    if _GUARDS[10](text):
+        text = _elong_step(text)
     return text
 
 

@@ -207,3 +207,18 @@ def test_number_step_equals_the_tutorials_pattern(s):
     original = re.compile(TUTORIAL_SUBSTITUTIONS[8][0], re.MULTILINE | re.DOTALL)
     pattern, repl = text._COMPILED[8]
     assert pattern.sub(repl, s) == original.sub("<number>", s)
+
+
+@settings(max_examples=400)
+@given(st.text(alphabet="aab-_. !\n\u00e9\u00a0\x1c1", max_size=40))
+def test_linear_elongation_step_equals_the_tutorials_pattern(s):
+    # Step 11 runs in linear time on reviews with long non-space runs (see text._elongations).
+    original = re.compile(TUTORIAL_SUBSTITUTIONS[10][0], re.MULTILINE | re.DOTALL)
+    assert text._elongations(s) == original.sub(TUTORIAL_SUBSTITUTIONS[10][1], s)
+
+
+def test_long_runs_take_the_linear_path_with_the_same_result():
+    s = ("ab" * 150 + "ccc ") * 5  # runs over 200 characters, several elongations
+    original = re.compile(TUTORIAL_SUBSTITUTIONS[10][0], re.MULTILINE | re.DOTALL)
+    assert text._elong_step(s) == original.sub(TUTORIAL_SUBSTITUTIONS[10][1], s)
+    assert "<elong>" in text._elong_step(s)

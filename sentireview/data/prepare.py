@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import ExitStack
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
@@ -222,7 +222,7 @@ def prepare(
             for name, idx in parts.items()
         },
         "duplicates": count_duplicates(reviews.raws, parts),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "sentireview_version": __version__,
     }
     if reviews.kind == "csv":

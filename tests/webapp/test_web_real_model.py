@@ -64,9 +64,13 @@ def test_batch_matches_single_predictions(real_client):
         assert abs(alone["score"] - together["score"]) < 1e-5
 
 
-@pytest.mark.parametrize("review", ["." * 50_000, "." * 49_999 + "5", "a-" * 24_000 + "aaa"])
+@pytest.mark.parametrize(
+    "review",
+    ["." * 50_000, "." * 49_999 + "5", "a-" * 24_000 + "aaa", "a-" * 24_000 + " aaa",
+     "aaa " + "a-" * 24_000],
+)
 def test_long_punctuation_runs_do_not_stall_a_worker(real_client, review):
-    # A guard against regex backtracking (these took ~10 s before the fix), not a speed goal:
+    # A guard against regex backtracking (these took 10-25 s before the fixes), not a speed goal:
     # the bound is 10x what they take now.
     t0 = time.perf_counter()
     assert real_client.post("/predict", json={"review": review}).status_code == 200
