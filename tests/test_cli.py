@@ -52,3 +52,20 @@ def test_missing_command_is_an_error():
     out = run_cli()
     assert out.returncode != 0
     assert "COMMAND" in out.stderr
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["train", "lstm", "--data", "d", "--out", "r", "--epochs", "0"], "must be at least 1"),
+        (["data", "download", "--out", "{tmp}/d", "--url", "notaurl", "--sha256", "0" * 64],
+         "cannot download notaurl"),
+        (["data", "prepare", "{tmp}/r.csv", "--out", "/proc/nope/out"], "/proc/nope"),
+    ],
+)
+def test_bad_arguments_give_one_line_and_no_traceback(tmp_path, argv, message):
+    (tmp_path / "r.csv").write_text("review,sentiment\nfine film,positive\nbad one,negative\n")
+    out = run_cli(*[a.replace("{tmp}", str(tmp_path)) for a in argv])
+    assert out.returncode != 0
+    assert "Traceback" not in out.stderr
+    assert message in out.stderr.strip().splitlines()[-1]

@@ -23,6 +23,17 @@ COMMAND_MODULES = ("data", "train", "evaluate", "predict", "export")
 log = logging.getLogger("sentireview")
 
 
+def positive_int(value: str) -> int:
+    """argparse type: an integer of at least 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {number}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sentireview",
@@ -42,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _os_error_line(exc: OSError) -> str:
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return f"{exc.filename}: {reason}" if exc.filename else reason
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -54,6 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SentiReviewError as exc:
         print(f"sentireview: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # unwritable output, a full disk, a vanished file: one line too
+        log.debug("OS error", exc_info=True)
+        print(f"sentireview: error: {_os_error_line(exc)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("sentireview: interrupted", file=sys.stderr)
         return 130

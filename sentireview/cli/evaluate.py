@@ -5,13 +5,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sentireview.cli import positive_int
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("evaluate", help="evaluate a run folder on a prepared split")
     p.add_argument("run", type=Path, help="run folder (the artifact)")
     p.add_argument("--data", type=Path, required=True, help="prepared dataset folder")
     p.add_argument("--split", default="test", help="split to evaluate (default: test)")
-    p.add_argument("--limit", type=int, default=None, metavar="N", help="first N reviews only")
+    p.add_argument(
+        "--limit", type=positive_int, default=None, metavar="N",
+        help="a seeded random sample of N reviews only",
+    )
     p.add_argument("--backend", choices=("torch", "onnx"), default="torch")
     p.add_argument("--batch-size", type=int, default=128)
     p.set_defaults(func=_run)

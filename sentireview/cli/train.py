@@ -9,6 +9,8 @@ import argparse
 import logging
 from pathlib import Path
 
+from sentireview.cli import positive_int
+
 log = logging.getLogger(__name__)
 
 
@@ -18,8 +20,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     lstm = models.add_parser("lstm", help="the tutorial's bidirectional LSTM")
     _common(lstm)
-    lstm.add_argument("--epochs", type=int, default=5, help="default: 5")
-    lstm.add_argument("--batch-size", type=int, default=64, help="per process (default: 64)")
+    lstm.add_argument("--epochs", type=positive_int, default=5, help="default: 5")
+    lstm.add_argument(
+        "--batch-size", type=positive_int, default=64, help="per process (default: 64)"
+    )
     lstm.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (1e-3)")
     lstm.add_argument("--max-words", type=int, default=500, help="reviews trimmed to N words")
     lstm.add_argument("--min-freq", type=int, default=3, help="vocabulary min frequency (3)")
@@ -33,9 +37,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     tr.add_argument("--recipe", choices=("tutorial", "recommended"), default="tutorial")
     tr.add_argument("--pretrain-epochs", type=int, default=None, help="stage 1 (frozen encoder)")
     tr.add_argument("--finetune-epochs", type=int, default=None, help="stage 2 (all weights)")
-    tr.add_argument("--max-length", type=int, default=None, help="tokens per review")
+    tr.add_argument("--max-length", type=positive_int, default=None, help="tokens per review")
     tr.add_argument("--batch-size", type=int, default=None, help="per process")
-    tr.add_argument("--grad-accum", type=int, default=None, help="batches per optimizer step")
+    tr.add_argument(
+        "--grad-accum", type=positive_int, default=None, help="batches per optimizer step"
+    )
     tr.add_argument("--lr", type=float, default=None, help="encoder/base learning rate")
     tr.add_argument("--head-lr", type=float, default=None, help="head learning rate")
     tr.add_argument("--pooling", choices=("pooler", "first"), default=None)
@@ -55,8 +61,14 @@ def _common(p: argparse.ArgumentParser) -> None:
         metavar="N",
         help="stop after N validations without a lower validation loss",
     )
-    p.add_argument("--limit-train", type=int, default=None, metavar="N", help="first N reviews")
-    p.add_argument("--limit-valid", type=int, default=None, metavar="N", help="first N reviews")
+    p.add_argument(
+        "--limit-train", type=positive_int, default=None, metavar="N",
+        help="a seeded random sample of N training reviews",
+    )
+    p.add_argument(
+        "--limit-valid", type=positive_int, default=None, metavar="N",
+        help="a seeded random sample of N validation reviews",
+    )
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: auto)")
     p.add_argument("--save-pth", action="store_true", help="also write the tutorial's model.pth")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")

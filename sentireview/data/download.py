@@ -115,6 +115,8 @@ def fetch(
                 reason = "the server closed the connection early"
             except _TRANSIENT as exc:
                 reason = f"{type(exc).__name__}: {exc}"
+            except requests.RequestException as exc:  # a bad URL or scheme: retrying won't help
+                raise DataError(f"cannot download {url}: {exc}") from None
             failures += 1
             if failures > retries:
                 raise DataError(

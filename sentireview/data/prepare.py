@@ -197,8 +197,16 @@ def prepare(
         raise DataError(f"unknown split {split!r}; expected one of {', '.join(SPLITS)}")
     if out.exists() and not out.is_dir():
         raise DataError(f"{out}: exists and is not a folder")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise DataError(f"{out}: already exists; pass --force to replace it")
+    if out.is_dir() and any(out.iterdir()):
+        if not force:
+            raise DataError(f"{out}: already exists; pass --force to replace it")
+        # --force replaces a prepared dataset, never an arbitrary folder (it is deleted whole)
+        if not (out / "manifest.json").is_file():
+            raise DataError(
+                f"{out}: not a prepared dataset (no manifest.json); refusing to replace it"
+            )
+        if source.resolve().is_relative_to(out.resolve()):
+            raise DataError(f"{source}: lies inside the output folder {out}; choose another --out")
 
     reviews = read_source(source)
     if split is None:

@@ -139,6 +139,22 @@ def test_existing_output_needs_force(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p", "r.csv"]  # no temp folders
 
 
+def test_force_replaces_only_a_prepared_dataset(tmp_path):
+    folder = tmp_path / "precious"
+    folder.mkdir()
+    (folder / "thesis.txt").write_text("years of work", "utf-8")
+    source = _write_csv(folder / "r.csv", _csv_rows(20))
+    with pytest.raises(DataError, match="not a prepared dataset"):
+        prepare(source, folder, workers=1, force=True)
+    assert sorted(p.name for p in folder.iterdir()) == ["r.csv", "thesis.txt"]
+    out = tmp_path / "p"
+    prepare(source, out, workers=1)
+    inside = _write_csv(out / "more.csv", _csv_rows(20))  # the source lies inside --out
+    with pytest.raises(DataError, match="inside the output folder"):
+        prepare(inside, out, workers=1, force=True)
+    assert inside.exists()
+
+
 BAD_CSV = {
     "missing column": (b"text,sentiment\nnice,positive\n", "header row: missing column 'review'"),
     "unknown label": (b"review,sentiment\ngood,positive\nmeh,neutral\n", "row 2: unknown"),
