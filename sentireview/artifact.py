@@ -155,12 +155,10 @@ def save_pth(path: Path, model: nn.Module) -> None:
 
 
 def load_state_dict(run_dir: Path) -> dict[str, Any]:
-    """Weights from ``model.safetensors``, else ``model.pth`` (read with weights_only=True)."""
+    """Weights from ``model.pth`` when there is one (a state dict dropped in the tutorial's
+    way, read with weights_only=True; it wins over the folder's other weights), else from
+    ``model.safetensors``."""
     run_dir = Path(run_dir)
-    if (run_dir / WEIGHTS).exists():
-        from safetensors.torch import load_file
-
-        return load_file(str(run_dir / WEIGHTS))
     if (run_dir / PTH).exists():
         import torch
 
@@ -169,6 +167,10 @@ def load_state_dict(run_dir: Path) -> dict[str, Any]:
         if isinstance(state, dict) and set(state) == {"model_state_dict"}:
             state = state["model_state_dict"]
         return state
+    if (run_dir / WEIGHTS).exists():
+        from safetensors.torch import load_file
+
+        return load_file(str(run_dir / WEIGHTS))
     raise SentiReviewError(f"{run_dir} has no weights ({WEIGHTS} or {PTH})")
 
 

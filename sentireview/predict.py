@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sentireview.artifact import ONNX, TOKENIZER, VOCAB, read_config
+from sentireview.artifact import ONNX, PTH, TOKENIZER, VOCAB, read_config
 from sentireview.backends import Backend, Inputs, load_backend
 from sentireview.errors import SentiReviewError
 
@@ -30,12 +30,25 @@ BATCH_SIZE = 64
 
 
 def choose_backend(run_dir: Path, requested: str = "auto") -> str:
-    """``auto``: ONNX Runtime when ``model.onnx`` exists or torch is missing, else PyTorch."""
+    """``auto``: PyTorch for a ``model.pth`` dropped into the folder (the tutorial's way of
+    shipping weights) when torch is installed; else ONNX Runtime when ``model.onnx`` exists or
+    torch is missing; else PyTorch."""
     if requested != "auto":
         return requested
-    if (run_dir / ONNX).exists() or importlib.util.find_spec("torch") is None:
+    if (run_dir / PTH).exists():
+        if _torch_installed():
+            return "torch"
+        log.warning("%s: torch is not installed, so %s is ignored", run_dir, PTH)
+    if (run_dir / ONNX).exists() or not _torch_installed():
         return "onnx"
     return "torch"
+
+
+def _torch_installed() -> bool:
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except ImportError:  # an import hook that blocks torch
+        return False
 
 
 def text_preparer(config: dict[str, Any]) -> Callable[[str], str]:

@@ -72,3 +72,23 @@ def test_auto_backend_choice(run_dir):
 def test_import_does_not_import_torch():
     code = "import sys, sentireview.predict; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_dropped_in_pth_is_what_gets_served(run_dir):
+    """The tutorial's way: save a state_dict as model.pth into the model folder."""
+    (run_dir / "model.onnx").write_bytes(b"an older export")  # must not shadow the new weights
+    texts = ["A good film, great!", "bad awful poor"]
+    before = [r["score"] for r in Predictor.load(run_dir, backend="torch").predict(texts)]
+    torch.manual_seed(1)
+    other = LSTMClassifier(artifact.load_model(run_dir).config).eval()
+    torch.save(other.state_dict(), run_dir / "model.pth")
+    assert choose_backend(run_dir) == "torch"
+    p = Predictor.load(run_dir)
+    assert p.backend_name == "torch"
+    after = [r["score"] for r in p.predict(texts)]
+    assert after != before
+    vocab = Vocab.load(run_dir / "vocab.json")
+    ids = vocab.encode(clean(texts[0]), 3)
+    with torch.inference_mode():
+        want = float(torch.sigmoid(other(torch.tensor([ids]), torch.tensor([len(ids)]))))
+    assert after[0] == pytest.approx(want, abs=1e-6)
