@@ -18,11 +18,17 @@ py="${PYTHON:-python3}"
 say() { printf '[setup] %s\n' "$*"; }
 
 # 1. Python and the virtual environment
+if [ -d "$venv" ] && ! "$venv/bin/python" -m pip --version >/dev/null 2>&1; then
+    say "removing a broken $venv (no working pip in it)"
+    rm -rf "$venv"
+fi
 if [ ! -x "$venv/bin/python" ]; then
     "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
         || { echo "setup: Python 3.11+ is needed (found $("$py" --version 2>&1))" >&2; exit 1; }
+    "$py" -c 'import ensurepip, venv' 2>/dev/null \
+        || { echo "setup: Python's venv module is missing: sudo apt-get install python3-venv" >&2; exit 1; }
     say "creating $venv"
-    "$py" -m venv "$venv"
+    "$py" -m venv "$venv" || { rm -rf "$venv"; exit 1; }
 fi
 
 # 2. Python packages, pinned by constraints.txt (torch==2.13.0 there is the CPU build)

@@ -22,9 +22,9 @@ pytestmark = [
 ]
 
 
-def run_script(root: Path) -> str:
+def run_script(root: Path, *args: str) -> str:
     result = subprocess.run(
-        ["bash", str(root / "scripts" / "build_frontend.sh")],
+        ["bash", str(root / "scripts" / "build_frontend.sh"), *args],
         capture_output=True,
         text=True,
         timeout=600,
@@ -66,10 +66,14 @@ def test_build_twice_skips_npm_ci_the_second_time(checkout: Path) -> None:
     third = run_script(checkout)
     assert "installing npm packages (npm ci)" in third
 
+    # Heroku's build prunes the build tools once dist/ is there.
+    run_script(checkout, "--prune")
+    assert index.is_file() and not (app / "node_modules").exists()
+
 
 def test_root_package_json_runs_the_same_build_on_heroku() -> None:
     root_pkg = json.loads((ROOT / "package.json").read_text())
-    assert root_pkg["scripts"] == {"heroku-postbuild": "bash scripts/build_frontend.sh"}
+    assert root_pkg["scripts"] == {"heroku-postbuild": "bash scripts/build_frontend.sh --prune"}
     assert root_pkg["engines"]["node"].startswith("20")
     assert (ROOT / "package-lock.json").is_file()
 
