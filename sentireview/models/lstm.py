@@ -14,10 +14,21 @@ backward direction (after its first token), whatever the padding. Two equivalent
   ``length - 1``. The LSTM is causal, so padding after a review's end never reaches them.
   Same numbers as the packed path up to float rounding (tested), and on CPU several times
   faster (packed sequences miss the fused kernel): the default.
+
+Training on CPU (gradients enabled, ``model.recurrence = "auto"`` or ``"fused"``) runs the
+unpacked path through :class:`_Recurrence` instead of ``torch.lstm``: the same LSTM equations
+and the same parameters (``nn.LSTM``'s, so state dicts are unchanged), organised as cuDNN
+does: the input projections of every step and both directions as two large matrix products,
+then one loop over time for both directions at once (a batched (2, B, H) x (2, H, 4H)
+product per step), and a hand-written backward whose weight gradient is again one large
+product. oneDNN's RNN backward, which ``torch.lstm`` uses on CPU, took about 2/3 of a
+training step (profile in docs/training.md). ``recurrence = "torch"`` keeps ``torch.lstm``.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import torch
@@ -48,6 +59,7 @@ class LSTMClassifier(nn.Module):
         super().__init__()
         self.config = config
         self.packed = False  # True: pack_padded_sequence (same results, slower on CPU)
+        self.recurrence = "auto"  # auto: _Recurrence when training on CPU | fused | torch
         self.embedding = nn.Embedding(
             config.vocab_size, config.embed_dim, padding_idx=config.pad_id
         )
@@ -65,6 +77,9 @@ class LSTMClassifier(nn.Module):
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         # An empty review still has one step (the collate functions give it <unk>).
         lengths = lengths.clamp(min=1)
+        if not self.packed and self._use_fused(ids):
+            features = self._final_states_fused(ids, lengths)
+            return self.fc(self.dropout(features)).squeeze(-1)  # (B,)
         x = self.embedding(ids)  # (B, T, E)
         if self.packed and not _exporting():
             features = self._final_states_packed(x, lengths)
@@ -85,11 +100,7 @@ class LSTMClassifier(nn.Module):
         fwd = self._direction(x, h0, "")  # (B, T, H); the LSTM is causal: padding after a
         feats = [fwd.gather(1, last).squeeze(1)]  # review's last token never reaches it
         if self.config.bidirectional:
-            # Each review reversed within its length: x_rev[t] = x[length - 1 - t]; positions
-            # past the length hold copies of the first token, never read (causality again).
-            positions = torch.arange(T, device=x.device).view(1, T)
-            source = ((lengths - 1).view(B, 1) - positions).clamp(min=0)  # (B, T)
-            x_rev = x.gather(1, source.unsqueeze(-1).expand_as(x))  # (B, T, E)
+            x_rev = _reverse_within(x, lengths)  # (B, T, E)
             bwd = self._direction(x_rev, h0, "_reverse")  # the backward weights, run forward
             feats.append(bwd.gather(1, last).squeeze(1))
         return torch.cat(feats, dim=-1)  # (B, directions * H)
@@ -104,3 +115,139 @@ class LSTMClassifier(nn.Module):
         ]
         out, _, _ = torch.lstm(x, (h0, h0), weights, True, 1, 0.0, self.training, False, True)
         return out  # (B, T, H)
+
+    def _use_fused(self, x: torch.Tensor) -> bool:
+        if self.recurrence == "torch" or _exporting() or not torch.is_grad_enabled():
+            return False
+        return self.recurrence == "fused" or x.device.type == "cpu"
+
+    def _final_states_fused(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """The masked path's numbers through :class:`_Recurrence` (see the module docstring).
+
+        Time-major throughout: the ids (not the 500-wide vectors) are reversed and transposed,
+        so the embedding lookup writes (D, T, B, E) directly and the input projections of both
+        directions are one batched product."""
+        B, T = ids.shape
+        lstm = self.lstm
+        suffixes = [""] + (["_reverse"] if self.config.bidirectional else [])
+        seqs = [ids] + ([_reverse_within(ids, lengths)] if self.config.bidirectional else [])
+        x = self.embedding(torch.stack(seqs).transpose(1, 2))  # (D, T, B, E)
+        D, E = len(seqs), x.shape[-1]
+        w_ih = torch.stack([getattr(lstm, f"weight_ih_l0{sfx}") for sfx in suffixes])
+        w_hh = torch.stack([getattr(lstm, f"weight_hh_l0{sfx}") for sfx in suffixes])
+        bias = torch.stack(
+            [
+                getattr(lstm, f"bias_ih_l0{sfx}") + getattr(lstm, f"bias_hh_l0{sfx}")
+                for sfx in suffixes
+            ]
+        )
+        gx = torch.baddbmm(bias.unsqueeze(1), x.view(D, T * B, E), w_ih.transpose(1, 2))
+        h = _Recurrence.apply(gx.view(D, T, B, -1), w_hh, (lengths - 1).to(ids.device))
+        return torch.cat(list(h), dim=-1)  # (B, D * H)
+
+
+def _reverse_within(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Each review reversed within its length along dim 1 of ``x`` ((B, T) ids or (B, T, E)):
+    x_rev[t] = x[length - 1 - t]; positions past the length hold copies of the first token,
+    never read (the LSTM is causal)."""
+    B, T = x.shape[:2]
+    positions = torch.arange(T, device=x.device).view(1, T)
+    source = ((lengths.to(x.device) - 1).view(B, 1) - positions).clamp(min=0)  # (B, T)
+    if x.ndim == 3:
+        source = source.unsqueeze(-1).expand_as(x)
+    return x.gather(1, source)
+
+
+class _Recurrence(torch.autograd.Function):
+    """The LSTM recurrence over precomputed input gates, every direction at once.
+
+    ``forward(gx (D, T, B, 4H), w_hh (D, 4H, H), last (B,)) -> h (D, B, H)``: gates_t =
+    gx[:, t] + h_{t-1} w_hh^T in nn.LSTM's order (i, f, g, o); c_t = f c_{t-1} + i g;
+    h_t = o tanh(c_t); h_0 = c_0 = 0; returns each review's h at step ``last``. The backward
+    runs the recurrence in reverse (one (D, B, 4H) x (D, 4H, H) product per step) and gets
+    w_hh's gradient as one product over all steps."""
+
+    @staticmethod
+    def forward(ctx, gx: torch.Tensor, w_hh: torch.Tensor, last: torch.Tensor) -> torch.Tensor:
+        D, T, B, G4 = gx.shape
+        H = G4 // 4
+        acts = gx.new_empty(T, D, B, G4)  # activated gates
+        hs = gx.new_zeros(T + 1, D, B, H)  # hs[t + 1] = h_t
+        cs = gx.new_zeros(T + 1, D, B, H)
+        tcs = gx.new_empty(T, D, B, H)  # tanh(c_t)
+        with _loop_threads():
+            _forward_loop(gx, w_hh.transpose(1, 2), acts, hs, cs, tcs)
+        ctx.save_for_backward(w_hh, last, acts, hs, cs, tcs)
+        rows = torch.arange(B, device=gx.device)
+        return hs[last + 1, :, rows].transpose(0, 1).contiguous()  # (D, B, H)
+
+    @staticmethod
+    def backward(ctx, dout: torch.Tensor):
+        w_hh, last, acts, hs, cs, tcs = ctx.saved_tensors
+        T, D, B, G4 = acts.shape
+        H = G4 // 4
+        # Local derivatives of the activations, all steps at once: a (1 - a) for the sigmoid
+        # gates, 1 - g^2 for the tanh one; and o (1 - tanh(c)^2) for the cell.
+        deriv = acts * (1 - acts)
+        g_all = acts[..., 2 * H : 3 * H]
+        deriv[..., 2 * H : 3 * H] = 1 - g_all * g_all
+        o_dtanh = acts[..., 3 * H :] * (1 - tcs * tcs)
+        inject = dout.new_zeros(T, D, B, H)  # dL/dh_t from the output, at each review's last
+        rows = torch.arange(B, device=dout.device)
+        inject[last, :, rows] = dout.transpose(0, 1)
+        dgx = acts.new_empty(D, T, B, G4)  # gx's layout
+        with _loop_threads():
+            _backward_loop(dgx, inject, acts, cs, tcs, deriv, o_dtanh, w_hh)
+        dw_hh = torch.einsum("dtbg,tdbh->dgh", dgx, hs[:-1])
+        return dgx, dw_hh, None
+
+
+#: Threads for the per-step loops (None: leave torch's setting). Their operations are small
+#: (2 x 64 x 512 values): a second thread mostly adds synchronisation, and when another process
+#: holds a core, each step waits for a descheduled thread (see docs/training.md).
+LOOP_THREADS: int | None = 1
+
+
+@contextlib.contextmanager
+def _loop_threads() -> Iterator[None]:
+    before = torch.get_num_threads()
+    if LOOP_THREADS is None or LOOP_THREADS == before:
+        yield
+        return
+    torch.set_num_threads(LOOP_THREADS)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _forward_loop(gx, w_t, acts, hs, cs, tcs) -> None:
+    H = hs.shape[-1]
+    for t in range(gx.shape[1]):
+        gates = torch.baddbmm(gx[:, t], hs[t], w_t)
+        a = acts[t]
+        torch.sigmoid(gates, out=a)
+        torch.tanh(gates[..., 2 * H : 3 * H], out=a[..., 2 * H : 3 * H])
+        i, f, g, o = a.chunk(4, -1)
+        torch.addcmul(f * cs[t], i, g, out=cs[t + 1])
+        torch.tanh(cs[t + 1], out=tcs[t])
+        torch.mul(o, tcs[t], out=hs[t + 1])
+
+
+def _backward_loop(dgx, inject, acts, cs, tcs, deriv, o_dtanh, w_hh) -> None:
+    T, D, B, _ = acts.shape
+    dh = inject.new_zeros(D, B, inject.shape[-1])
+    dc = torch.zeros_like(dh)
+    for t in range(T - 1, -1, -1):
+        dh = dh + inject[t]
+        i, f, g, _ = acts[t].chunk(4, -1)
+        d = dgx[:, t]
+        di, df, dg, do = d.chunk(4, -1)
+        torch.mul(dh, tcs[t], out=do)
+        dc = torch.addcmul(dc, dh, o_dtanh[t])
+        torch.mul(dc, g, out=di)
+        torch.mul(dc, cs[t], out=df)
+        torch.mul(dc, i, out=dg)
+        d.mul_(deriv[t])
+        dc = dc * f
+        dh = torch.bmm(d, w_hh)  # (D, B, H)

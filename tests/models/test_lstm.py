@@ -104,3 +104,48 @@ def test_onnx_export_matches_torch(tmp_path):
         with torch.no_grad():
             want = m(ids2, l2).numpy()
         assert abs(got - want).max() < 1e-5
+
+
+def _grads(m, ids, lengths, weights):
+    m.zero_grad()
+    out = m(ids, lengths)
+    (out * weights).sum().backward()
+    return out.detach(), {n: p.grad.clone() for n, p in m.named_parameters()}
+
+
+@pytest.mark.parametrize("bidirectional", [True, False])
+def test_fused_training_path_equals_torch_lstm(bidirectional):
+    """The CPU training path (_Recurrence, hand-written backward) gives nn.LSTM's outputs
+    and gradients for every parameter, with padding, a one-token and an empty review."""
+    torch.manual_seed(3)
+    m = LSTMClassifier(
+        LSTMConfig(vocab_size=50, embed_dim=7, hidden=5, dropout=0.0, bidirectional=bidirectional)
+    ).double()
+    m.train()
+    ids, lengths = _batch([9, 3, 1, 6, 2])
+    lengths[4] = 0
+    weights = torch.linspace(-1, 2, 5, dtype=torch.float64)
+    results = {}
+    for mode in ("packed", "torch", "fused"):
+        m.packed, m.recurrence = mode == "packed", ("torch" if mode == "torch" else "fused")
+        results[mode] = _grads(m, ids, lengths, weights)
+    m.recurrence = "fused"  # extra padding columns change nothing
+    results["padded"] = _grads(
+        m, torch.cat([ids, torch.zeros(5, 4, dtype=torch.int64)], 1), lengths, weights
+    )
+    out, grads = results["packed"]
+    for mode in ("torch", "fused", "padded"):
+        torch.testing.assert_close(results[mode][0], out, rtol=1e-10, atol=1e-12)
+        for name, g in grads.items():
+            torch.testing.assert_close(results[mode][1][name], g, rtol=1e-9, atol=1e-11)
+
+
+def test_fused_path_only_when_training_on_cpu():
+    m = _model()
+    x = torch.zeros(1, 2, dtype=torch.int64)
+    m.recurrence = "auto"
+    assert m._use_fused(x)
+    with torch.no_grad():
+        assert not m._use_fused(x)
+    m.recurrence = "torch"
+    assert not m._use_fused(x)

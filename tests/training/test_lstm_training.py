@@ -91,3 +91,28 @@ def test_bad_data(tmp_path, dataset):
     empty.to_parquet(dataset / "valid.parquet")
     with pytest.raises(DataError, match="no labelled"):
         train_lstm(small(dataset, tmp_path / "run"))
+
+
+def test_fused_adam_matches_plain_adam():
+    """make_optimizer's fused Adam takes the same steps as torch.optim.Adam(params, lr)."""
+    import torch
+
+    from sentireview.models.lstm import LSTMClassifier, LSTMConfig
+    from sentireview.training.lstm import make_optimizer
+
+    models = []
+    for fused in (True, False):
+        torch.manual_seed(0)
+        m = LSTMClassifier(LSTMConfig(vocab_size=40, embed_dim=6, hidden=4, dropout=0.0))
+        opt = make_optimizer(m, 1e-2) if fused else torch.optim.Adam(m.parameters(), lr=1e-2)
+        torch.manual_seed(1)
+        for _ in range(5):
+            ids = torch.randint(1, 40, (3, 7))
+            m(ids, torch.tensor([7, 4, 2])).pow(2).sum().backward()
+            opt.step()
+            opt.zero_grad()
+        models.append(m)
+    for (name, a), b in zip(
+        models[0].state_dict().items(), models[1].state_dict().values(), strict=True
+    ):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6, msg=name)
