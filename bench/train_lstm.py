@@ -6,14 +6,14 @@ Adam lr 1e-3, batch 64, reviews in file order, one process, default threads.
 
 Ours: the same model (``LSTMClassifier``: same layers, sizes and parameters) as
 ``sentireview train lstm`` runs it: batches bucketed by length (``bucket_batches``), so little
-time goes into padding; on CPU the training path of ``sentireview.models.lstm`` (both
-directions in one recurrence, hand-written backward); Adam as one fused kernel
+time goes into padding; ``torch.lstm`` over unpacked batches (oneDNN on CPU); Adam as one
+fused kernel
 (``make_optimizer``: same algorithm). Same loss and batch size. Same results in expectation:
 every review is read in full by both (the reference additionally reads padding, which
 changes its final states: see docs/training.md).
 
-``--old`` adds a third contestant, the previous version of ours (bucketing, ``torch.lstm``
-unpacked, ``torch.optim.Adam``), to show what each change brings.
+``--fused`` adds a third contestant: ours with ``recurrence = "fused"`` (both directions in
+one recurrence, hand-written backward), slower on an idle CPU, faster under contention.
 
     python bench/train_lstm.py [--data ../shared/data/aclImdb_v1.tar.gz] [--limit 2000]
 
@@ -105,16 +105,12 @@ def reference_steps(split: IdSplit, vocab_size: int, batch_size: int):
         yield time.perf_counter() - t, len(idx)
 
 
-def our_steps(split: IdSplit, vocab_size: int, batch_size: int, old: bool = False):
-    """Yields this library's training-step times (bucketed batches, LSTMClassifier);
-    ``old``: torch.lstm and torch.optim.Adam, as before the fused training path."""
+def our_steps(split: IdSplit, vocab_size: int, batch_size: int, recurrence: str = "auto"):
+    """Yields this library's training-step times (bucketed batches, LSTMClassifier)."""
     torch.manual_seed(0)
     model = LSTMClassifier(LSTMConfig(vocab_size=vocab_size)).train()
-    if old:
-        model.recurrence = "torch"
-        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-    else:
-        opt = make_optimizer(model, 1e-3)
+    model.recurrence = recurrence
+    opt = make_optimizer(model, 1e-3)
     device = torch.device("cpu")
     for epoch in range(1000):
         for idx in bucket_batches(split.lengths, batch_size, seed=17, epoch=epoch):
@@ -136,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument(
         "--vocab-reviews", type=int, default=25000, help="reviews the vocabulary is built from"
     )
-    p.add_argument("--old", action="store_true", help="also time the previous version of ours")
+    p.add_argument("--fused", action="store_true", help="also time recurrence='fused'")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--ref-batches", type=int, default=4, help="timed batches for the reference")
     p.add_argument("--batches", type=int, default=20, help="timed batches for ours")
@@ -164,8 +160,8 @@ def main(argv: list[str] | None = None) -> None:
     # same load on a shared machine; the first batch of each is a warm-up, not counted.
     contestants = {"ref": reference_steps(split, len(vocab), args.batch_size)}
     contestants["ours"] = our_steps(split, len(vocab), args.batch_size)
-    if args.old:
-        contestants["old"] = our_steps(split, len(vocab), args.batch_size, old=True)
+    if args.fused:
+        contestants["fused"] = our_steps(split, len(vocab), args.batch_size, "fused")
     for steps in contestants.values():
         next(steps)
     per_round = max(1, args.batches // args.ref_batches)
@@ -180,16 +176,14 @@ def main(argv: list[str] | None = None) -> None:
     rates = {key: n / seconds for key, (seconds, n) in totals.items()}
     names = {
         "ref": "reference (nn.LSTM, padded to 500, torch.optim.Adam)",
-        "old": "previous ours (bucketed, torch.lstm unpacked, torch.optim.Adam)",
-        "ours": "ours (bucketed, fused-direction recurrence, fused Adam)",
+        "ours": "ours (bucketed, torch.lstm unpacked, fused Adam)",
+        "fused": "ours, recurrence='fused' (one loop for both directions)",
     }
     for key, rate in rates.items():
         log.info("%-66s %d threads: %6.1f reviews/s", names[key], threads, rate)
     for key in rates:
         if key != "ref":
             log.info("speed-up %s / reference: %.1fx", key, rates[key] / rates["ref"])
-    if "old" in rates:
-        log.info("speed-up ours / previous ours: %.1fx", rates["ours"] / rates["old"])
 
 
 def _load() -> str:

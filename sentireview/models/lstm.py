@@ -15,14 +15,15 @@ backward direction (after its first token), whatever the padding. Two equivalent
   Same numbers as the packed path up to float rounding (tested), and on CPU several times
   faster (packed sequences miss the fused kernel): the default.
 
-Training on CPU (gradients enabled, ``model.recurrence = "auto"`` or ``"fused"``) runs the
-unpacked path through :class:`_Recurrence` instead of ``torch.lstm``: the same LSTM equations
-and the same parameters (``nn.LSTM``'s, so state dicts are unchanged), organised as cuDNN
-does: the input projections of every step and both directions as two large matrix products,
-then one loop over time for both directions at once (a batched (2, B, H) x (2, H, 4H)
-product per step), and a hand-written backward whose weight gradient is again one large
-product. oneDNN's RNN backward, which ``torch.lstm`` uses on CPU, took about 2/3 of a
-training step (profile in docs/training.md). ``recurrence = "torch"`` keeps ``torch.lstm``.
+Training can instead run the unpacked path through :class:`_Recurrence`
+(``model.recurrence = "fused"``): the same LSTM equations and the same parameters
+(``nn.LSTM``'s, so state dicts are unchanged), organised as cuDNN does: the input projections
+of every step and both directions as one batched product, one loop over time for both
+directions at once, and a hand-written backward whose weight gradient is again one product.
+On an idle 2-core CPU oneDNN's RNN kernels (what ``torch.lstm`` runs) are about 1.7x faster,
+so ``"auto"`` (the default) keeps ``torch.lstm``; when other processes share the cores,
+oneDNN's multi-threaded steps stall and the fused path (single-threaded per-step loop) was
+3.4x faster (figures in docs/training.md).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ class LSTMClassifier(nn.Module):
         super().__init__()
         self.config = config
         self.packed = False  # True: pack_padded_sequence (same results, slower on CPU)
-        self.recurrence = "auto"  # auto: _Recurrence when training on CPU | fused | torch
+        self.recurrence = "auto"  # auto = torch: torch.lstm | fused: _Recurrence when training
         self.embedding = nn.Embedding(
             config.vocab_size, config.embed_dim, padding_idx=config.pad_id
         )
@@ -117,9 +118,9 @@ class LSTMClassifier(nn.Module):
         return out  # (B, T, H)
 
     def _use_fused(self, x: torch.Tensor) -> bool:
-        if self.recurrence == "torch" or _exporting() or not torch.is_grad_enabled():
+        if self.recurrence != "fused" or _exporting() or not torch.is_grad_enabled():
             return False
-        return self.recurrence == "fused" or x.device.type == "cpu"
+        return x.device.type == "cpu"
 
     def _final_states_fused(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """The masked path's numbers through :class:`_Recurrence` (see the module docstring).

@@ -54,6 +54,7 @@ class LSTMTrainConfig:
     device: str | None = None
     threads: int | None = None
     progress: bool = True
+    recurrence: str = "auto"  # auto (torch.lstm) | fused: faster on a CPU shared with others
 
 
 class IdSplit:
@@ -137,6 +138,7 @@ def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
     )
     torch.manual_seed(cfg.seed)  # same initial weights on every rank and every run
     model = LSTMClassifier(model_cfg).to(info.device)
+    model.recurrence = cfg.recurrence
     stage = StageConfig(
         name="lstm",
         epochs=cfg.epochs,

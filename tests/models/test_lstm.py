@@ -115,7 +115,7 @@ def _grads(m, ids, lengths, weights):
 
 @pytest.mark.parametrize("bidirectional", [True, False])
 def test_fused_training_path_equals_torch_lstm(bidirectional):
-    """The CPU training path (_Recurrence, hand-written backward) gives nn.LSTM's outputs
+    """The fused training path (_Recurrence, hand-written backward) gives nn.LSTM's outputs
     and gradients for every parameter, with padding, a one-token and an empty review."""
     torch.manual_seed(3)
     m = LSTMClassifier(
@@ -140,12 +140,11 @@ def test_fused_training_path_equals_torch_lstm(bidirectional):
             torch.testing.assert_close(results[mode][1][name], g, rtol=1e-9, atol=1e-11)
 
 
-def test_fused_path_only_when_training_on_cpu():
+def test_fused_path_only_when_asked_and_training_on_cpu():
     m = _model()
     x = torch.zeros(1, 2, dtype=torch.int64)
-    m.recurrence = "auto"
+    assert m.recurrence == "auto" and not m._use_fused(x)
+    m.recurrence = "fused"
     assert m._use_fused(x)
     with torch.no_grad():
         assert not m._use_fused(x)
-    m.recurrence = "torch"
-    assert not m._use_fused(x)
