@@ -23,11 +23,14 @@ def test_train_lstm_cli(dataset, tmp_path, capsys):
             "--save-pth",
             "--limit-train",
             "48",
+            "--recurrence",
+            "fused",
         ]
     )
     assert rc == 0
     config = json.loads((out / "config.json").read_text())
     assert config["training"]["limit_train"] == 48 and (out / "model.pth").exists()
+    assert config["training"]["recurrence"] == "fused"
 
 
 def test_train_errors_are_one_line(tmp_path, capsys):
