@@ -16,19 +16,38 @@ function httpError(response, body) {
   return new Error(`The server could not score this review (HTTP ${status}). Please try again.`)
 }
 
+/** How long the page waits for /predict before it says so (the server itself gives up at 30 s). */
+export const PREDICT_TIMEOUT_MS = 20000
+
 /** POST /predict {review} -> {sentiment: "positive"|"negative", score: P(positive), model}. */
-export async function predict(review, { signal } = {}) {
+export async function predict(review, { signal, timeoutMs = PREDICT_TIMEOUT_MS } = {}) {
+  // One controller for both reasons to stop: the caller's signal and our own time limit.
+  const controller = new AbortController()
+  let timedOut = false
+  const timer = setTimeout(() => {
+    timedOut = true
+    controller.abort()
+  }, timeoutMs)
+  const forward = () => controller.abort()
+  if (signal?.aborted) controller.abort()
+  signal?.addEventListener('abort', forward)
   let response
   try {
     response = await fetch('/predict', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
       body: JSON.stringify({ review }),
-      signal,
+      signal: controller.signal,
     })
   } catch (error) {
+    if (timedOut) {
+      throw new Error(`The server took longer than ${Math.round(timeoutMs / 1000)} s to answer. Please try again.`)
+    }
     if (error?.name === 'AbortError') throw error
     throw new Error(NETWORK_ERROR)
+  } finally {
+    clearTimeout(timer)
+    signal?.removeEventListener('abort', forward)
   }
   const body = await readJson(response)
   if (!response.ok) throw httpError(response, body)
