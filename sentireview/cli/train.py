@@ -83,28 +83,35 @@ def _train_lstm(args: argparse.Namespace) -> int:
     from sentireview.training.lstm import LSTMTrainConfig, train_lstm
 
     cfg = LSTMTrainConfig(
-        data=args.data,
-        out=args.out,
         epochs=args.epochs,
         batch_size=args.batch_size,
         lr=args.lr,
         max_words=args.max_words,
         min_freq=args.min_freq,
         max_vocab=args.max_vocab,
-        seed=args.seed,
-        resume=args.resume,
-        early_stopping=args.early_stopping,
-        limit_train=args.limit_train,
-        limit_valid=args.limit_valid,
-        save_pth=args.save_pth,
-        device=args.device,
         threads=args.threads,
         recurrence=args.recurrence,
-        progress=not args.no_progress,
+        **_common_settings(args),
     )
     summary = train_lstm(cfg)
     log.info("done: %s (best validation loss %.4f)", summary["run_dir"], summary["best_val_loss"])
     return 0
+
+
+def _common_settings(args: argparse.Namespace) -> dict:
+    """The training settings both models take from the options `_common` adds."""
+    return {
+        "data": args.data,
+        "out": args.out,
+        "seed": args.seed,
+        "resume": args.resume,
+        "early_stopping": args.early_stopping,
+        "limit_train": args.limit_train,
+        "limit_valid": args.limit_valid,
+        "save_pth": args.save_pth,
+        "device": args.device,
+        "progress": not args.no_progress,
+    }
 
 
 def _train_transformer(args: argparse.Namespace) -> int:
@@ -126,18 +133,9 @@ def _train_transformer(args: argparse.Namespace) -> int:
     }
     cfg = TransformerTrainConfig.from_recipe(
         args.recipe,
-        data=args.data,
-        out=args.out,
         encoder=args.encoder,
-        seed=args.seed,
-        resume=args.resume,
-        early_stopping=args.early_stopping,
-        limit_train=args.limit_train,
-        limit_valid=args.limit_valid,
-        save_pth=args.save_pth,
-        device=args.device,
         amp=args.amp,
-        progress=not args.no_progress,
+        **_common_settings(args),
         **overrides,
     )
     summary = train_transformer(cfg)

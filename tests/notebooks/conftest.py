@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import csv
 import random
+import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "training"))
+from fake_reviews import make_tiny_encoder  # noqa: E402  (the training tests' builder)
 
 GOOD = ["wonderful", "moving", "brilliant", "loved", "funny", "superb", "great", "charming"]
 BAD = ["dull", "boring", "awful", "hated", "clumsy", "terrible", "bad", "tedious"]
@@ -62,42 +66,5 @@ def kaggle_csv(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_encoder(tmp_path_factory) -> Path:
     """A random 2-layer RoBERTa (hidden 32) and a word-level tokenizer, saved offline."""
-    from tokenizers import Tokenizer, models, pre_tokenizers, processors
-    from transformers import PreTrainedTokenizerFast, RobertaConfig, RobertaModel
-
-    folder = tmp_path_factory.mktemp("tiny-roberta")
-    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
-    words = sorted({w for w in GOOD + BAD + FILLER} | {w.capitalize() for w in FILLER} | set(".,!"))
-    vocab = {w: i for i, w in enumerate(specials + words)}
-    tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok.post_processor = processors.TemplateProcessing(
-        single="<s> $A </s>", special_tokens=[("<s>", 0), ("</s>", 2)]
-    )
-    PreTrainedTokenizerFast(
-        tokenizer_object=tok,
-        bos_token="<s>",
-        eos_token="</s>",
-        pad_token="<pad>",
-        unk_token="<unk>",
-        mask_token="<mask>",
-        cls_token="<s>",
-        sep_token="</s>",
-    ).save_pretrained(str(folder))
-    import torch
-
-    torch.manual_seed(0)
-    config = RobertaConfig(
-        vocab_size=len(vocab),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=80,
-        pad_token_id=1,
-        bos_token_id=0,
-        eos_token_id=2,
-        type_vocab_size=1,
-    )
-    RobertaModel(config).save_pretrained(str(folder))
-    return folder
+    words = {w for w in GOOD + BAD + FILLER} | {w.capitalize() for w in FILLER} | set(".,!")
+    return make_tiny_encoder(tmp_path_factory.mktemp("tiny-roberta"), words)

@@ -48,13 +48,16 @@ def write_dataset(folder, n_train=96, n_valid=32, n_test=32, seed=0):
     return folder
 
 
-def make_tiny_encoder(folder):
-    """A random 2-layer RoBERTa (hidden 32) and a word-level tokenizer, built offline."""
+def make_tiny_encoder(folder, words=None):
+    """A random 2-layer RoBERTa (hidden 32) and a word-level tokenizer over ``words``
+    (default: this module's invented vocabulary), built offline."""
     from tokenizers import Tokenizer, models, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast, RobertaConfig, RobertaModel
 
     specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
-    words = sorted({w for w in POSITIVE + NEGATIVE + NEUTRAL} | {w.capitalize() for w in NEUTRAL})
+    if words is None:
+        words = {w for w in POSITIVE + NEGATIVE + NEUTRAL} | {w.capitalize() for w in NEUTRAL}
+    words = sorted(set(words))
     vocab = {w: i for i, w in enumerate(specials + words)}
     tok = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
     tok.pre_tokenizer = pre_tokenizers.Whitespace()
