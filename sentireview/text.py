@@ -8,6 +8,8 @@ training and serving apply the same function:
   ``<br />`` kept as ``< br / >``, negations thrown away) are kept on purpose: this recipe is
   the baseline the project compares against.
 - ``"recommended"``: the same pipeline with those flaws fixed (see :func:`clean_recommended`).
+- ``"words"``: every word kept (no stopword list), contractions written the same way whether
+  or not the text was pre-tokenized (see :func:`clean_words`): what the shipped model reads.
 
 :func:`plain_text` is a third, much lighter normalisation for transformer tokenizers, which
 need the original words, case and punctuation.
@@ -38,6 +40,7 @@ __all__ = [
     "clean_many",
     "clean_recommended",
     "clean_tutorial",
+    "clean_words",
     "get_cleaner",
     "plain_text",
     "stopword_list",
@@ -46,7 +49,7 @@ __all__ = [
     "tweet_tokenize",
 ]
 
-RECIPES: tuple[str, ...] = ("tutorial", "recommended")
+RECIPES: tuple[str, ...] = ("tutorial", "recommended", "words")
 
 # The tutorial's emoticon building blocks, spliced into rows 4-7 below.
 _EYES = r"[8:=;]"
@@ -136,7 +139,7 @@ def _elongations(text: str) -> str:
         q = good[p]
         # q may be the first whitespace after the non-space run: (.) matches it
         if q < n and q <= space_at[p] and boundary(p):
-            out.append(text[last:q + 1])  # \1\2
+            out.append(text[last : q + 1])  # \1\2
             out.append(" <elong>")
             last = p = run_end[q]
         else:
@@ -149,6 +152,7 @@ def _elong_step(text: str) -> str:
     if _LONG_RUN.search(text) is None:
         return _COMPILED[10][0].sub(_COMPILED[10][1], text)
     return _elongations(text)
+
 
 # Negation words of the NLTK list that the recommended recipe keeps: "not good" and "good"
 # must not become the same text. The bare stems ("didn", "isn", ...) are what is left of a
@@ -272,6 +276,33 @@ def clean_recommended(text: str) -> str:
     return " ".join([t for t in tweet_tokenize(text.lower()) if t not in drop])
 
 
+# Pre-tokenized contractions ("does n't", "it 's", Penn Treebank style, as in critic-snippet
+# datasets), rejoined so that they read like the written forms ("doesn't", "it's").
+_SPACED_NT = re.compile(r"(\w) n't\b", re.IGNORECASE)
+_SPACED_CLITIC = re.compile(r"(\w) '(s|re|ve|ll|d|m)\b", re.IGNORECASE)
+
+
+def clean_words(text: str) -> str:
+    """All the words, for models that learn from word order and short phrases.
+
+    No stopword list ("this is not the worst" keeps every word, which phrase features such
+    as "is not" and "not the worst" need) and none of the tutorial's substitutions (a rating
+    such as "10/10" or "3/10" stays as written). Pre-tokenized contractions are rejoined
+    first, so "does n't" and "doesn't" give the same token; then lowercase and the tutorial's
+    ``TweetTokenizer``; punctuation tokens are dropped except "!", "?" and emoticons.
+    """
+    text = plain_text(text).translate(_APOSTROPHES)
+    text = _SPACED_CLITIC.sub(r"\1'\2", _SPACED_NT.sub(r"\1n't", text))
+    return " ".join([t for t in tweet_tokenize(text.lower()) if _is_word(t)])
+
+
+def _is_word(token: str) -> bool:
+    return token in ("!", "?") or any(c.isalnum() for c in token) or bool(_EMOTICON(token))
+
+
+_EMOTICON = re.compile(EMOTICON_RE.pattern + "$", re.VERBOSE | re.IGNORECASE).match
+
+
 def plain_text(raw: str) -> str:
     """The review for transformer tokenizers: HTML line breaks become spaces and runs of
     whitespace become one space; case, punctuation and every word are kept."""
@@ -281,6 +312,7 @@ def plain_text(raw: str) -> str:
 _CLEANERS: dict[str, Callable[[str], str]] = {
     "tutorial": clean_tutorial,
     "recommended": clean_recommended,
+    "words": clean_words,
 }
 
 

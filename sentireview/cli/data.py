@@ -6,6 +6,8 @@ import argparse
 import logging
 from pathlib import Path
 
+from sentireview.text import RECIPES
+
 log = logging.getLogger(__name__)
 
 
@@ -67,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     prep.add_argument("--out", type=Path, required=True, help="output folder")
     prep.add_argument(
         "--recipe",
-        choices=("tutorial", "recommended"),
+        choices=RECIPES,
         default="tutorial",
         help="text cleaning recipe for the 'clean' column (default: %(default)s)",
     )

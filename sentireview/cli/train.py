@@ -28,13 +28,67 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lstm.add_argument("--max-words", type=int, default=500, help="reviews trimmed to N words")
     lstm.add_argument("--min-freq", type=int, default=3, help="vocabulary min frequency (3)")
     lstm.add_argument("--max-vocab", type=int, default=None, help="keep the N most frequent")
+    lstm.add_argument("--embed-dim", type=positive_int, default=500, help="default: 500")
+    lstm.add_argument("--hidden", type=positive_int, default=128, help="per direction (128)")
+    lstm.add_argument("--dropout", type=float, default=0.3, help="before the output (0.3)")
+    lstm.add_argument(
+        "--pooling",
+        choices=("last", "last_max"),
+        default="last",
+        help="last: final states (the tutorial's); last_max: also the maximum over time",
+    )
+    lstm.add_argument(
+        "--ngram-buckets",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add a wide part: N hashed n-gram weights summed into the logit (default: none)",
+    )
+    lstm.add_argument(
+        "--ngram-orders", type=positive_int, default=3, help="wide part: n-grams of 1..N words"
+    )
+    lstm.add_argument(
+        "--ngram-dropout", type=float, default=0.0, help="wide part: n-grams left out in training"
+    )
+    lstm.add_argument(
+        "--part-losses",
+        action="store_true",
+        help="wide part: also train the LSTM and the wide part to predict alone",
+    )
+    lstm.add_argument(
+        "--nb-scale",
+        action="store_true",
+        help="wide part: scale its weights by NBSVM's log-count ratio (training only)",
+    )
+    lstm.add_argument(
+        "--word-vectors",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="start the embedding from these word vectors (from `train vectors`)",
+    )
     lstm.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     lstm.add_argument(
-        "--recurrence", choices=("auto", "fused"), default="auto",
+        "--recurrence",
+        choices=("auto", "fused"),
+        default="auto",
         help="auto: PyTorch's LSTM kernel (fastest on idle cores); fused: both directions in "
         "one recurrence, faster on a CPU shared with other jobs (same results)",
     )
     lstm.set_defaults(func=_train_lstm)
+
+    vec = models.add_parser("vectors", help="word2vec vectors from the (unlabelled) reviews")
+    vec.add_argument("--data", type=Path, required=True, help="prepared dataset folder")
+    vec.add_argument("--out", type=Path, required=True, help="output file (word2vec binary)")
+    vec.add_argument("--splits", default="train,unsup", help="default: %(default)s")
+    vec.add_argument("--dim", type=positive_int, default=100, help="default: 100")
+    vec.add_argument("--epochs", type=positive_int, default=5, help="default: 5")
+    vec.add_argument("--min-count", type=positive_int, default=3, help="default: 3")
+    vec.add_argument(
+        "--workers", type=positive_int, default=1, help="threads (1: reproducible; default)"
+    )
+    vec.add_argument("--seed", type=int, default=17, help="default: 17")
+    vec.set_defaults(func=_train_vectors)
 
     tr = models.add_parser("transformer", help="a Hugging Face encoder with the tutorial's head")
     _common(tr)
@@ -67,11 +121,17 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="stop after N validations without a lower validation loss",
     )
     p.add_argument(
-        "--limit-train", type=positive_int, default=None, metavar="N",
+        "--limit-train",
+        type=positive_int,
+        default=None,
+        metavar="N",
         help="a seeded random sample of N training reviews",
     )
     p.add_argument(
-        "--limit-valid", type=positive_int, default=None, metavar="N",
+        "--limit-valid",
+        type=positive_int,
+        default=None,
+        metavar="N",
         help="a seeded random sample of N validation reviews",
     )
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: auto)")
@@ -89,12 +149,40 @@ def _train_lstm(args: argparse.Namespace) -> int:
         max_words=args.max_words,
         min_freq=args.min_freq,
         max_vocab=args.max_vocab,
+        embed_dim=args.embed_dim,
+        hidden=args.hidden,
+        dropout=args.dropout,
+        pooling=args.pooling,
+        ngram_buckets=args.ngram_buckets,
+        ngram_orders=args.ngram_orders,
+        ngram_dropout=args.ngram_dropout,
+        part_losses=args.part_losses,
+        nb_scale=args.nb_scale,
+        word_vectors=args.word_vectors,
         threads=args.threads,
         recurrence=args.recurrence,
         **_common_settings(args),
     )
     summary = train_lstm(cfg)
     log.info("done: %s (best validation loss %.4f)", summary["run_dir"], summary["best_val_loss"])
+    return 0
+
+
+def _train_vectors(args: argparse.Namespace) -> int:
+    from sentireview.training.word_vectors import WordVectorConfig, train_word_vectors
+
+    splits = tuple(s.strip() for s in args.splits.split(",") if s.strip())
+    cfg = WordVectorConfig(
+        data=args.data,
+        out=args.out,
+        splits=splits,
+        dim=args.dim,
+        epochs=args.epochs,
+        min_count=args.min_count,
+        workers=args.workers,
+        seed=args.seed,
+    )
+    train_word_vectors(cfg)
     return 0
 
 

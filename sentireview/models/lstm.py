@@ -24,6 +24,16 @@ On an idle 2-core CPU oneDNN's RNN kernels (what ``torch.lstm`` runs) are about 
 so ``"auto"`` (the default) keeps ``torch.lstm``; when other processes share the cores,
 oneDNN's multi-threaded steps stall and the fused path (single-threaded per-step loop) was
 3.4x faster (figures in docs/training.md).
+
+Two options, off by default (the tutorial's model), used by the shipped model:
+
+* ``pooling="last_max"``: the final states concatenated with the element-wise maximum of
+  both directions' outputs over the review's real tokens (what a long review says anywhere,
+  not only what survives to its ends).
+* ``ngram_buckets > 0``: a "wide" linear part (as in wide-and-deep models): every word
+  n-gram of 1 to ``ngram_orders`` words is hashed, from the word ids inside the model, into
+  one of ``ngram_buckets`` learned weights, and their sum is added to the logit. The hashing
+  is integer arithmetic on the ids, so the inputs (and the ONNX graph's inputs) stay the same.
 """
 
 from __future__ import annotations
@@ -47,6 +57,21 @@ class LSTMConfig:
     dropout: float = 0.3
     bidirectional: bool = True
     pad_id: int = 0
+    pooling: str = "last"  # last: the tutorial's final states | last_max: + max over time
+    ngram_buckets: int = 0  # > 0: the wide part, this many hashed n-gram weights (0: none)
+    ngram_orders: int = 3  # n-grams of 1 to this many words
+    ngram_dropout: float = 0.0  # in training, each n-gram is left out with this probability
+
+    def __post_init__(self) -> None:
+        if self.pooling not in POOLINGS:
+            raise ValueError(f"unknown pooling {self.pooling!r}; expected one of {POOLINGS}")
+        if self.ngram_buckets < 0 or self.ngram_buckets == 1 or self.ngram_orders < 1:
+            raise ValueError("ngram_buckets must be 0 or at least 2, ngram_orders at least 1")
+
+
+POOLINGS = ("last", "last_max")
+# Multipliers of the n-gram hash (primes); products stay far below 2**63 (see ngram_hashes).
+_HASH_PRIMES = (1_000_003, 998_244_353)
 
 
 def _exporting() -> bool:
@@ -73,20 +98,75 @@ class LSTMClassifier(nn.Module):
         )
         self.dropout = nn.Dropout(config.dropout)
         directions = 2 if config.bidirectional else 1
-        self.fc = nn.Linear(directions * config.hidden, 1)
+        pools = 2 if config.pooling == "last_max" else 1
+        self.fc = nn.Linear(pools * directions * config.hidden, 1)
+        self.wide = None
+        if config.ngram_buckets:
+            self.wide = nn.Embedding(config.ngram_buckets, 1, padding_idx=0)
+            nn.init.zeros_(self.wide.weight)
+            # How the two parts' logits are weighted: [deep, wide] and a bias. Not trained by
+            # the optimizer: fitted on held-out reviews after training (see fit_mix).
+            self.mix = nn.Parameter(torch.tensor([1.0, 1.0, 0.0]), requires_grad=False)
+            # Training only: a fixed per-n-gram scale of the wide weights (NBSVM's log-count
+            # ratio); folded into the weights before saving, so never stored.
+            self.register_buffer("wide_scale", torch.ones(0), persistent=False)
 
-    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, ids: torch.Tensor, lengths: torch.Tensor, parts: bool = False
+    ) -> torch.Tensor:
+        """Logits (B,); ``parts=True``: the two parts' logits (B, 2), [deep, wide] (the wide
+        one zero without a wide part), whose sum is the logit."""
         # An empty review still has one step (the collate functions give it <unk>).
         lengths = lengths.clamp(min=1)
-        if not self.packed and self._use_fused(ids):
+        if self.config.pooling != "last":
+            features = self._final_and_max(self.embedding(ids), lengths)
+        elif not self.packed and self._use_fused(ids):
             features = self._final_states_fused(ids, lengths)
-            return self.fc(self.dropout(features)).squeeze(-1)  # (B,)
-        x = self.embedding(ids)  # (B, T, E)
-        if self.packed and not _exporting():
-            features = self._final_states_packed(x, lengths)
+        elif self.packed and not _exporting():
+            features = self._final_states_packed(self.embedding(ids), lengths)
         else:
-            features = self._final_states_masked(x, lengths)
-        return self.fc(self.dropout(features)).squeeze(-1)  # (B,)
+            features = self._final_states_masked(self.embedding(ids), lengths)
+        logits = self.fc(self.dropout(features)).squeeze(-1)  # (B,)
+        wide = self.wide_logits(ids, lengths) if self.wide is not None else None
+        if parts:
+            return torch.stack([logits, logits.new_zeros(()) if wide is None else wide], dim=-1)
+        if wide is None:
+            return logits
+        return self.mix[0] * logits + self.mix[1] * wide + self.mix[2]
+
+    def wide_logits(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """The wide part: the summed weights of every n-gram of the review, (B,)."""
+        assert self.wide is not None
+        hashes = ngram_hashes(ids, lengths, self.config.ngram_orders, self.config.ngram_buckets)
+        if self.training and self.config.ngram_dropout > 0:
+            keep = torch.rand(hashes.shape, device=hashes.device) >= self.config.ngram_dropout
+            hashes = hashes * keep
+        weights = self.wide(hashes).squeeze(-1)  # (B, N)
+        if self.wide_scale.numel():
+            weights = weights * self.wide_scale[hashes]
+        return weights.sum(dim=1)
+
+    @torch.no_grad()
+    def fold_wide_scale(self) -> None:
+        """Multiply the wide weights by their training-time scale and drop the scale."""
+        if self.wide is not None and self.wide_scale.numel():
+            self.wide.weight.mul_(self.wide_scale.view(-1, 1).to(self.wide.weight.dtype))
+            self.wide_scale = self.wide_scale.new_ones(0)
+
+    def _final_and_max(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Final states as in the masked path plus, per direction, the maximum of the outputs
+        over the review's real tokens: (B, 2 * directions * H)."""
+        B, T, _ = x.shape
+        H = self.config.hidden
+        last = (lengths - 1).view(B, 1, 1).expand(B, 1, H)
+        padding = torch.arange(T, device=x.device).view(1, T, 1) >= lengths.view(B, 1, 1)
+        h0 = x.new_zeros(1, B, H)
+        outputs = [self._direction(x, h0, "")]
+        if self.config.bidirectional:
+            outputs.append(self._direction(_reverse_within(x, lengths), h0, "_reverse"))
+        finals = [out.gather(1, last).squeeze(1) for out in outputs]
+        maxima = [out.masked_fill(padding, float("-inf")).amax(dim=1) for out in outputs]
+        return torch.cat(finals + maxima, dim=-1)
 
     def _final_states_packed(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
@@ -145,6 +225,39 @@ class LSTMClassifier(nn.Module):
         gx = torch.baddbmm(bias.unsqueeze(1), x.view(D, T * B, E), w_ih.transpose(1, 2))
         h = _Recurrence.apply(gx.view(D, T, B, -1), w_hh, (lengths - 1).to(ids.device))
         return torch.cat(list(h), dim=-1)  # (B, D * H)
+
+
+def ngram_hashes(
+    ids: torch.Tensor, lengths: torch.Tensor, orders: int, buckets: int
+) -> torch.Tensor:
+    """Bucket ids in ``[1, buckets)`` of the distinct word n-grams of 1 to ``orders`` words of
+    each review, sorted, (B, N); repeats, and n-grams that run past a review's length, get
+    bucket 0 (the wide part's zero padding row).
+    The hash of an n-gram is a polynomial in its word ids, reduced modulo ``buckets - 1``
+    after every step, so intermediate values stay below 2**55 (exact in int64, also in ONNX
+    Runtime); each order adds its own offset so that "good" and the pair ("good", <pad>) differ.
+    """
+    B, T = ids.shape
+    modulus = buckets - 1
+    positions = torch.arange(T, device=ids.device).view(1, T)
+    pieces = []
+    h = ids
+    for n in range(1, orders + 1):
+        if n > 1:
+            if T - n + 1 <= 0:
+                break
+            h = (h[:, :-1] * _HASH_PRIMES[(n - 2) % 2] + ids[:, n - 1 :]) % modulus
+        width = T - n + 1
+        bucket = (h + n * 7919) % modulus + 1
+        valid = positions[:, :width] + n <= lengths.view(B, 1)
+        pieces.append(torch.where(valid, bucket, torch.zeros_like(bucket)))
+    hashes = torch.cat(pieces, dim=1)
+    # Each distinct n-gram counts once per review (binary features, as in NBSVM): after
+    # sorting, a bucket equal to its left neighbour becomes 0.
+    hashes = hashes.sort(dim=1).values
+    first = torch.zeros_like(hashes[:, :1], dtype=torch.bool)
+    repeat = torch.cat([first, hashes[:, 1:] == hashes[:, :-1]], dim=1)
+    return hashes.masked_fill(repeat, 0)
 
 
 def _reverse_within(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:

@@ -20,7 +20,7 @@ from torch import nn
 
 from sentireview import artifact
 from sentireview.errors import SentiReviewError
-from sentireview.models.lstm import LSTMClassifier, LSTMConfig
+from sentireview.models.lstm import LSTMClassifier, LSTMConfig, ngram_hashes
 from sentireview.training.data import read_split
 from sentireview.training.distributed import DistInfo, cleanup, setup
 from sentireview.training.loop import History, StageConfig, train_stage
@@ -44,6 +44,13 @@ class LSTMTrainConfig:
     embed_dim: int = 500
     hidden: int = 128
     dropout: float = 0.3
+    pooling: str = "last"
+    ngram_buckets: int = 0
+    ngram_orders: int = 3
+    ngram_dropout: float = 0.0
+    part_losses: bool = False  # wide part: also train each part to predict alone
+    nb_scale: bool = False  # wide part: scale its weights by NBSVM's log-count ratio
+    word_vectors: Path | None = None  # word2vec-format file to initialise the embedding
     seed: int = 17
     resume: bool = False
     early_stopping: int | None = None
@@ -86,10 +93,29 @@ def lstm_loss(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Summed BCE over the batch (the loop turns sums into the global-batch mean)."""
     logits = model(batch["ids"], batch["lengths"])  # (B,)
-    loss = nn.functional.binary_cross_entropy_with_logits(
-        logits.float(), batch["labels"].float(), reduction="sum"
-    )
+    return _bce_sum(logits, batch["labels"]), logits
+
+
+def lstm_part_loss(
+    model: nn.Module, batch: dict[str, torch.Tensor]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """For a model with a wide part: in training, the BCE of the sum of the parts plus the BCE
+    of each part alone, so that neither part leans on the other (the wide part alone fits
+    the training set within an epoch, after which the joint loss leaves the LSTM nothing to
+    learn); in evaluation, the plain BCE (what selects the best checkpoint)."""
+    if not model.training:
+        return lstm_loss(model, batch)
+    parts = model(batch["ids"], batch["lengths"], parts=True)  # (B, 2): deep, wide
+    logits = parts.sum(dim=-1)
+    labels = batch["labels"]
+    loss = _bce_sum(logits, labels) + _bce_sum(parts[:, 0], labels) + _bce_sum(parts[:, 1], labels)
     return loss, logits
+
+
+def _bce_sum(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    return nn.functional.binary_cross_entropy_with_logits(
+        logits.float(), labels.float(), reduction="sum"
+    )
 
 
 def make_optimizer(model: nn.Module, lr: float) -> torch.optim.Optimizer:
@@ -134,10 +160,25 @@ def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
     valid = IdSplit([vocab.encode(t, cfg.max_words) for t in valid_texts], valid_labels)
 
     model_cfg = LSTMConfig(
-        vocab_size=len(vocab), embed_dim=cfg.embed_dim, hidden=cfg.hidden, dropout=cfg.dropout
+        vocab_size=len(vocab),
+        embed_dim=cfg.embed_dim,
+        hidden=cfg.hidden,
+        dropout=cfg.dropout,
+        pooling=cfg.pooling,
+        ngram_buckets=cfg.ngram_buckets,
+        ngram_orders=cfg.ngram_orders,
+        ngram_dropout=cfg.ngram_dropout,
     )
     torch.manual_seed(cfg.seed)  # same initial weights on every rank and every run
-    model = LSTMClassifier(model_cfg).to(info.device)
+    model = LSTMClassifier(model_cfg)
+    if cfg.word_vectors:
+        from sentireview.training.word_vectors import init_embedding
+
+        found = init_embedding(model.embedding, vocab, Path(cfg.word_vectors))
+        log.info("embedding: %d of %d words from %s", found, len(vocab), cfg.word_vectors)
+    if cfg.nb_scale and model.wide is not None:
+        model.wide_scale = nb_log_ratio(model, train)
+    model = model.to(info.device)
     model.recurrence = cfg.recurrence
     stage = StageConfig(
         name="lstm",
@@ -176,7 +217,7 @@ def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
         wrapped,
         train,
         valid,
-        lstm_loss,
+        lstm_part_loss if cfg.part_losses else lstm_loss,
         optimizer,
         stage,
         info,
@@ -185,14 +226,66 @@ def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
         resume=cfg.resume,
         on_step=on_step,
     )
+    mix = None
+    if model.wide is not None:
+        mix = fit_mix(model, valid, info.device)
+        log.info("parts weighted (deep, wide, bias) = %s on the validation split", mix)
+        model.fold_wide_scale()
     if info.is_main:
         artifact.save_weights(out, model, pth=cfg.save_pth)
     return {
+        "mix": mix,
         "run_dir": str(out),
         "best_val_loss": result.best_val_loss,
         "seconds": time.perf_counter() - t0,
         "stopped_early": result.stopped_early,
     }
+
+
+@torch.no_grad()
+def nb_log_ratio(model: LSTMClassifier, train: IdSplit, alpha: float = 1.0) -> torch.Tensor:
+    """NBSVM's log-count ratio per n-gram bucket over the training reviews: r = log((p/|p|) /
+    (q/|q|)), p and q the smoothed counts of positive and negative reviews containing it."""
+    buckets = model.config.ngram_buckets
+    counts = torch.zeros(2, buckets, dtype=torch.float64)
+    for start in range(0, len(train), 256):
+        batch = train.collate(range(start, min(start + 256, len(train))), torch.device("cpu"))
+        hashes = ngram_hashes(batch["ids"], batch["lengths"], model.config.ngram_orders, buckets)
+        for label in (0, 1):
+            rows = hashes[batch["labels"] == label]
+            counts[label] += torch.bincount(rows[rows > 0], minlength=buckets).double()
+    counts += alpha
+    ratio = (counts[1] / counts[1].sum()).log() - (counts[0] / counts[0].sum()).log()
+    return ratio.float()
+
+
+@torch.no_grad()
+def fit_mix(model: LSTMClassifier, valid: IdSplit, device: torch.device) -> list[float]:
+    """Fit the weights of the deep and wide logits (and a bias) on held-out reviews by
+    logistic regression: on the training reviews the wide part is close to certain, so
+    weights learned there would trust it far too much. Sets ``model.mix``."""
+    was_training = model.training
+    model.eval()
+    parts, labels = [], []
+    for start in range(0, len(valid), 128):
+        batch = valid.collate(range(start, min(start + 128, len(valid))), device)
+        parts.append(model(batch["ids"], batch["lengths"], parts=True).float().cpu())
+        labels.append(batch["labels"].float().cpu())
+    x, y = torch.cat(parts), torch.cat(labels)
+    w = torch.tensor([1.0, 1.0, 0.0], requires_grad=True)
+    optimizer = torch.optim.LBFGS([w], max_iter=200, line_search_fn="strong_wolfe")
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        with torch.enable_grad():
+            loss = nn.functional.binary_cross_entropy_with_logits(x @ w[:2] + w[2], y)
+            loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    model.mix.copy_(w.detach().to(model.mix.device))
+    model.train(was_training)
+    return [round(float(v), 6) for v in w.detach()]
 
 
 def _recipe(data_dir: Path) -> str:
