@@ -1,0 +1,139 @@
+"""The shipped model's options: max pooling and the wide hashed n-gram part."""
+
+import pytest
+import torch
+
+from sentireview.models.lstm import LSTMClassifier, LSTMConfig, ngram_hashes
+
+
+def _batch(lengths, vocab=50):
+    ids = torch.zeros((len(lengths), max(lengths)), dtype=torch.int64)
+    for i, n in enumerate(lengths):
+        ids[i, :n] = torch.randint(2, vocab, (n,))
+    return ids, torch.tensor(lengths)
+
+
+def _wide_model(**kw):
+    cfg = dict(vocab_size=50, embed_dim=8, hidden=6, pooling="last_max", ngram_buckets=101)
+    m = LSTMClassifier(LSTMConfig(**{**cfg, **kw}))
+    if m.wide is not None:
+        with torch.no_grad():
+            m.wide.weight.normal_()
+            m.wide.weight[0] = 0  # the padding row, as training keeps it
+    return m.eval()
+
+
+def test_defaults_are_the_tutorials_model():
+    m = LSTMClassifier(LSTMConfig(vocab_size=10))
+    assert m.wide is None and m.fc.in_features == 256
+    assert not any("mix" in k or "wide" in k for k in m.state_dict())
+
+
+def test_bad_options_are_refused():
+    with pytest.raises(ValueError, match="pooling"):
+        LSTMConfig(vocab_size=10, pooling="mean")
+    with pytest.raises(ValueError, match="ngram_buckets"):
+        LSTMConfig(vocab_size=10, ngram_buckets=1)
+
+
+def test_hashes_count_each_ngram_once_and_stop_at_the_length():
+    ids = torch.tensor([[5, 6, 5, 6, 0, 0]])
+    h = ngram_hashes(ids, torch.tensor([4]), orders=3, buckets=1000)
+    kept = h[h > 0].tolist()
+    # distinct n-grams of "5 6 5 6": 5, 6, (5 6), (6 5), (5 6 5), (6 5 6)
+    assert len(kept) == len(set(kept)) == 6
+    assert all(0 < b < 1000 for b in kept)
+    alone = ngram_hashes(ids[:, :4], torch.tensor([4]), orders=3, buckets=1000)
+    assert sorted(kept) == sorted(alone[alone > 0].tolist())
+    # word order matters: "5 6" and "6 5" are different features
+    pair = ngram_hashes(torch.tensor([[5, 6]]), torch.tensor([2]), 2, 1000)
+    swapped = ngram_hashes(torch.tensor([[6, 5]]), torch.tensor([2]), 2, 1000)
+    assert set(pair[0].tolist()) != set(swapped[0].tolist())
+
+
+def test_padding_and_batching_do_not_change_the_result():
+    torch.manual_seed(0)
+    m = _wide_model()
+    ids, lengths = _batch([7, 3, 1, 5])
+    with torch.no_grad():
+        batched = m(ids, lengths)
+        alone = torch.stack(
+            [m(ids[i : i + 1, : lengths[i]], lengths[i : i + 1])[0] for i in range(4)]
+        )
+        longer = m(torch.cat([ids, torch.zeros(4, 6, dtype=torch.int64)], 1), lengths)
+    torch.testing.assert_close(batched, alone)
+    torch.testing.assert_close(batched, longer)
+
+
+def test_max_pooling_reads_the_middle_of_a_review():
+    torch.manual_seed(1)
+    m = _wide_model(ngram_buckets=0)
+    assert m.fc.in_features == 4 * 6  # final states and maxima, both directions
+    ids, lengths = _batch([9])
+    with torch.no_grad():
+        base = m(ids, lengths)
+        changed = ids.clone()
+        changed[0, 4] = 2 if ids[0, 4] != 2 else 3
+        assert not torch.equal(m(changed, lengths), base)
+
+
+def test_parts_mix_and_scale_folding():
+    torch.manual_seed(2)
+    m = _wide_model()
+    ids, lengths = _batch([6, 4])
+    with torch.no_grad():
+        parts = m(ids, lengths, parts=True)
+        assert parts.shape == (2, 2)
+        torch.testing.assert_close(m(ids, lengths), parts.sum(-1))  # mix starts at 1, 1, 0
+        m.mix.copy_(torch.tensor([0.5, 2.0, -1.0]))
+        torch.testing.assert_close(m(ids, lengths), 0.5 * parts[:, 0] + 2 * parts[:, 1] - 1)
+        m.wide_scale = torch.rand(101) + 0.5
+        scaled = m(ids, lengths)
+        m.fold_wide_scale()
+        assert m.wide_scale.numel() == 0
+        torch.testing.assert_close(m(ids, lengths), scaled)
+    assert "wide_scale" not in m.state_dict() and not m.mix.requires_grad
+
+
+def test_ngram_dropout_only_in_training():
+    torch.manual_seed(3)
+    m = _wide_model(ngram_dropout=0.5)
+    ids, lengths = _batch([20])
+    with torch.no_grad():
+        assert torch.equal(m.wide_logits(ids, lengths), m.wide_logits(ids, lengths))
+        m.train()
+        draws = {float(m.wide_logits(ids, lengths)) for _ in range(5)}
+    assert len(draws) > 1
+
+
+@pytest.mark.slow
+def test_wide_model_exports_to_onnx_with_the_same_predictions(tmp_path):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    from sentireview import artifact
+    from sentireview.export import export_onnx
+    from sentireview.predict import Predictor
+    from sentireview.text import clean_words
+    from sentireview.vocab import Vocab
+
+    reviews = [
+        "A wonderful film , I loved it !",
+        "Terrible . It does n't work and the acting is awful .",
+        "ok",
+        "",
+        "The first half drags but the ending is great and the music is good . " * 8,
+    ]
+    torch.manual_seed(5)
+    vocab = Vocab.build([clean_words(t) for t in reviews], min_freq=1)
+    m = _wide_model(vocab_size=len(vocab))
+    with torch.no_grad():
+        m.mix.copy_(torch.tensor([0.7, 1.3, 0.2]))
+    text = {"recipe": "words", "column": "clean", "max_tokens": 60}
+    artifact.write_config(tmp_path, artifact.make_config("lstm", m.config, text))
+    artifact.save_weights(tmp_path, m)
+    vocab.save(tmp_path / artifact.VOCAB)
+    want = Predictor.load(tmp_path, backend="torch").predict_proba(reviews)
+    export_onnx(tmp_path)  # verifies several shapes against PyTorch itself
+    got = Predictor.load(tmp_path, backend="onnx").predict_proba(reviews)
+    assert max(abs(a - b) for a, b in zip(got, want, strict=True)) < 1e-5
+    assert len({round(p, 6) for p in want}) > 1
