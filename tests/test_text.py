@@ -17,6 +17,7 @@ from sentireview.text import (
     TUTORIAL_SUBSTITUTIONS,
     clean,
     clean_recommended,
+    clean_words,
     clean_tutorial,
     get_cleaner,
     plain_text,
@@ -130,13 +131,32 @@ def test_recommended_keeps_negations_and_drops_html_breaks():
     assert "br" not in clean_recommended("a<br/>b<BR>c<br />")
 
 
+def test_words_recipe_keeps_every_word_and_ratings():
+    raw = "This is NOT the worst film!<br /><br />I'd give it 7/10 :) ... *** --"
+    assert clean_words(raw) == "this is not the worst film ! i'd give it 7/10 :)"
+
+
+@pytest.mark.parametrize(
+    ("spaced", "written"),
+    [
+        ("it 's a mess", "it's a mess"),
+        ("does n't work", "doesn't work"),
+        ("Ca n't miss , they 're great", "Can't miss, they're great"),
+        ("I 'd say you 'll like it , I 've", "I’d say you’ll like it, I've"),
+    ],
+)
+def test_words_recipe_reads_pretokenized_text_like_written_text(spaced, written):
+    assert clean_words(spaced) == clean_words(written)
+
+
 def test_plain_text():
     assert plain_text("  A <br /><br />B\n\tC<BR/>d  ") == "A B C d"
     assert plain_text("Isn't it GREAT :)") == "Isn't it GREAT :)"
 
 
 def test_recipes_by_name():
-    assert RECIPES == ("tutorial", "recommended")
+    assert RECIPES == ("tutorial", "recommended", "words")
+    assert get_cleaner("words") is clean_words
     assert get_cleaner("tutorial") is clean_tutorial
     assert clean("Not good <br />", "recommended") == "not good"
     with pytest.raises(ValueError, match="unknown recipe"):
