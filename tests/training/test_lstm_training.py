@@ -116,3 +116,58 @@ def test_fused_adam_matches_plain_adam():
         models[0].state_dict().items(), models[1].state_dict().values(), strict=True
     ):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6, msg=name)
+
+
+def test_shipped_model_options_train_a_working_artifact(dataset, tmp_path):
+    """Max pooling, the wide n-gram part with NB scaling, part losses and word vectors."""
+    pytest.importorskip("gensim")
+    from sentireview.training.word_vectors import WordVectorConfig, train_word_vectors
+
+    vectors = train_word_vectors(
+        WordVectorConfig(
+            data=dataset, out=tmp_path / "v.bin", splits=("train",), dim=16, min_count=1
+        )
+    )
+    out = tmp_path / "run"
+    summary = train_lstm(
+        small(
+            dataset,
+            out,
+            epochs=2,
+            lr=1e-2,
+            pooling="last_max",
+            ngram_buckets=997,
+            ngram_dropout=0.3,
+            part_losses=True,
+            nb_scale=True,
+            word_vectors=vectors,
+        )
+    )
+    config = json.loads((out / "config.json").read_text())
+    assert config["model"]["ngram_buckets"] == 997 and config["model"]["pooling"] == "last_max"
+    state = load_file(str(out / "model.safetensors"))
+    assert "wide_scale" not in state  # folded into the weights before saving
+    assert state["wide.weight"].abs().sum() > 0 and float(state["wide.weight"][0]) == 0
+    assert summary["mix"] == pytest.approx(state["mix"].tolist(), abs=1e-6)
+    assert summary["mix"] != [1.0, 1.0, 0.0]  # fitted on the validation split
+    preds = Predictor.load(out).predict(["good great film loved", "awful bad boring plot"])
+    assert [p["sentiment"] for p in preds] == ["positive", "negative"]
+
+
+def test_nb_ratio_points_at_the_label_words(dataset):
+    from sentireview.models.lstm import LSTMClassifier, LSTMConfig, ngram_hashes
+    from sentireview.training.data import read_split
+    from sentireview.training.lstm import IdSplit, nb_log_ratio
+    from sentireview.vocab import Vocab
+
+    texts, labels = read_split(dataset, "train", "clean")
+    vocab = Vocab.build(texts, min_freq=1)
+    split = IdSplit([vocab.encode(t) for t in texts], labels)
+    model = LSTMClassifier(LSTMConfig(len(vocab), 8, 4, ngram_buckets=4099, ngram_orders=1))
+    ratio = nb_log_ratio(model, split)
+
+    def r(word):
+        ids = torch.tensor([[vocab.stoi[word]]])
+        return float(ratio[ngram_hashes(ids, torch.tensor([1]), 1, 4099)[0, 0]])
+
+    assert r("great") > 0.5 and r("awful") < -0.5 and abs(r("film")) < 0.5
