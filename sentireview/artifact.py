@@ -126,32 +126,58 @@ def build_model(config: dict[str, Any]) -> nn.Module:
     return TransformerClassifier.from_artifact_config(config["model"])
 
 
-def state_dict_for_saving(model: nn.Module) -> dict[str, Any]:
-    """Contiguous CPU copies of the state_dict tensors (what safetensors accepts)."""
-    return {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
+#: ``config["weights_dtype"]`` of an artifact whose float weights are stored in half precision.
+HALF = "float16"
 
 
-def save_weights(run_dir: Path, model: nn.Module, pth: bool = False) -> None:
-    """Write ``model.safetensors`` (and the tutorial's ``model.pth`` when asked), atomically."""
+def state_dict_for_saving(model: nn.Module, half: bool = False) -> dict[str, Any]:
+    """Contiguous CPU copies of the state_dict tensors (what safetensors accepts); with
+    ``half``, float32 tensors are stored as float16 (loading casts them back)."""
+    import torch
+
+    state = {}
+    for k, v in model.state_dict().items():
+        v = v.detach().to("cpu")
+        if half and v.dtype == torch.float32:
+            v = v.to(torch.float16)
+        state[k] = v.contiguous()
+    return state
+
+
+def save_weights(run_dir: Path, model: nn.Module, pth: bool = False, half: bool = False) -> None:
+    """Write ``model.safetensors`` (and the tutorial's ``model.pth`` when asked), atomically.
+    ``half``: float weights stored as float16 (half the size; the model computes in float32
+    with the rounded weights, see :func:`round_to_half`)."""
     from safetensors.torch import save_file
 
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    state = state_dict_for_saving(model)
+    state = state_dict_for_saving(model, half=half)
     tmp = run_dir / (WEIGHTS + ".tmp")
     save_file(state, str(tmp), metadata={"format": "pt"})
     os.replace(tmp, run_dir / WEIGHTS)
     if pth:
-        save_pth(run_dir / PTH, model)
+        save_pth(run_dir / PTH, model, half=half)
 
 
-def save_pth(path: Path, model: nn.Module) -> None:
+def save_pth(path: Path, model: nn.Module, half: bool = False) -> None:
     """The tutorial's format: a bare state_dict saved with torch.save (tensors only)."""
     import torch
 
     tmp = Path(path).with_name(Path(path).name + ".tmp")
-    torch.save(state_dict_for_saving(model), tmp)
+    torch.save(state_dict_for_saving(model, half=half), tmp)
     os.replace(tmp, path)
+
+
+def round_to_half(model: nn.Module) -> None:
+    """Round the model's float32 parameters and buffers to float16 values in place (they
+    stay float32): what a model saved with ``half=True`` computes once loaded."""
+    import torch
+
+    with torch.no_grad():
+        for tensor in [*model.parameters(), *model.buffers()]:
+            if tensor.dtype == torch.float32:
+                tensor.copy_(tensor.to(torch.float16))
 
 
 def load_state_dict(run_dir: Path) -> dict[str, Any]:

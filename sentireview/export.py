@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from sentireview.artifact import ONNX, load_model, read_config
+from sentireview.artifact import HALF, ONNX, load_model, read_config
 from sentireview.errors import SentiReviewError
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,32 @@ def _probabilities(kind: str, logits: np.ndarray) -> np.ndarray:
     return sigmoid(logits).reshape(-1) if kind == "lstm" else softmax_positive(logits)
 
 
+def halve_initializers(path: Path, min_elements: int = 4096) -> None:
+    """Store the large float32 initializers of an ONNX file as float16, each followed by a
+    Cast back to float32 (computation stays float32). For artifacts saved in half precision,
+    whose weights are float16 values already, so the results do not change."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    model = onnx.load(str(path))
+    graph = model.graph
+    casts = []
+    for init in graph.initializer:
+        if init.data_type != TensorProto.FLOAT or int(np.prod(init.dims)) < min_elements:
+            continue
+        name = init.name
+        half = numpy_helper.from_array(
+            numpy_helper.to_array(init).astype(np.float16), name + "_f16"
+        )
+        init.CopyFrom(half)
+        casts.append(helper.make_node("Cast", [name + "_f16"], [name], to=TensorProto.FLOAT))
+    if casts:
+        nodes = casts + list(graph.node)
+        del graph.node[:]
+        graph.node.extend(nodes)
+        onnx.save(model, str(path))
+
+
 def export_onnx(run_dir: str | os.PathLike, opset: int | None = None, verify: bool = True) -> Path:
     """Export the artifact in ``run_dir`` to ``run_dir/model.onnx``; returns its path.
 
@@ -120,10 +146,19 @@ def _export_here(run_dir: str | os.PathLike, opset: int | None, verify: bool) ->
         with warnings.catch_warnings(), contextlib.redirect_stdout(chatter):
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                model, args, str(tmp), dynamo=True, input_names=names, output_names=["logits"],
-                dynamic_shapes=dynamic_shapes, opset_version=opset, external_data=False,
+                model,
+                args,
+                str(tmp),
+                dynamo=True,
+                input_names=names,
+                output_names=["logits"],
+                dynamic_shapes=dynamic_shapes,
+                opset_version=opset,
+                external_data=False,
             )
         log.debug("torch.onnx.export said:\n%s", chatter.getvalue())
+        if config.get("weights_dtype") == HALF:
+            halve_initializers(tmp)
         if verify:
             session = make_session(tmp, threads=1)
             diff = 0.0

@@ -67,6 +67,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="FILE",
         help="start the embedding from these word vectors (from `train vectors`)",
     )
+    lstm.add_argument(
+        "--half-weights", action="store_true", help="store the weights as float16 (half size)"
+    )
     lstm.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     lstm.add_argument(
         "--recurrence",
@@ -159,6 +162,7 @@ def _train_lstm(args: argparse.Namespace) -> int:
         part_losses=args.part_losses,
         nb_scale=args.nb_scale,
         word_vectors=args.word_vectors,
+        half_weights=args.half_weights,
         threads=args.threads,
         recurrence=args.recurrence,
         **_common_settings(args),

@@ -37,4 +37,9 @@ def read_split(
         frame = frame.sample(n=max(limit, 0), random_state=LIMIT_SEED).sort_index()
     if frame.empty:
         raise DataError(f"{path} has no labelled reviews")
-    return frame[column].fillna("").astype(str).tolist(), frame["label"].astype(int).tolist()
+    labels = frame["label"]
+    # Soft labels (a teacher's probabilities, for distillation) stay floats.
+    soft = labels.dtype.kind == "f" and bool((labels % 1 != 0).any())
+    return frame[column].fillna("").astype(str).tolist(), labels.astype(
+        float if soft else int
+    ).tolist()

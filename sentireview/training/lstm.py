@@ -51,6 +51,7 @@ class LSTMTrainConfig:
     part_losses: bool = False  # wide part: also train each part to predict alone
     nb_scale: bool = False  # wide part: scale its weights by NBSVM's log-count ratio
     word_vectors: Path | None = None  # word2vec-format file to initialise the embedding
+    half_weights: bool = False  # store the weights as float16 (half the artifact's size)
     seed: int = 17
     resume: bool = False
     early_stopping: int | None = None
@@ -200,6 +201,8 @@ def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
         training,
         name=out.name or "lstm",
     )
+    if cfg.half_weights:
+        config["weights_dtype"] = artifact.HALF
     if info.is_main:
         out.mkdir(parents=True, exist_ok=True)
         vocab.save(vocab_path)
@@ -228,11 +231,14 @@ def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
     )
     mix = None
     if model.wide is not None:
+        model.fold_wide_scale()
+    if cfg.half_weights:
+        artifact.round_to_half(model)  # the mix is fitted to the weights that get saved
+    if model.wide is not None:
         mix = fit_mix(model, valid, info.device)
         log.info("parts weighted (deep, wide, bias) = %s on the validation split", mix)
-        model.fold_wide_scale()
     if info.is_main:
-        artifact.save_weights(out, model, pth=cfg.save_pth)
+        artifact.save_weights(out, model, pth=cfg.save_pth, half=cfg.half_weights)
     return {
         "mix": mix,
         "run_dir": str(out),

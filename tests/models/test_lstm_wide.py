@@ -107,7 +107,8 @@ def test_ngram_dropout_only_in_training():
 
 
 @pytest.mark.slow
-def test_wide_model_exports_to_onnx_with_the_same_predictions(tmp_path):
+@pytest.mark.parametrize("half", [False, True])
+def test_wide_model_exports_to_onnx_with_the_same_predictions(tmp_path, half):
     pytest.importorskip("onnxruntime")
     pytest.importorskip("onnxscript")
     from sentireview import artifact
@@ -125,15 +126,38 @@ def test_wide_model_exports_to_onnx_with_the_same_predictions(tmp_path):
     ]
     torch.manual_seed(5)
     vocab = Vocab.build([clean_words(t) for t in reviews], min_freq=1)
-    m = _wide_model(vocab_size=len(vocab))
+    m = _wide_model(vocab_size=len(vocab), ngram_buckets=5003)  # a table big enough to halve
     with torch.no_grad():
         m.mix.copy_(torch.tensor([0.7, 1.3, 0.2]))
     text = {"recipe": "words", "column": "clean", "max_tokens": 60}
-    artifact.write_config(tmp_path, artifact.make_config("lstm", m.config, text))
-    artifact.save_weights(tmp_path, m)
+    config = artifact.make_config("lstm", m.config, text)
+    if half:
+        config["weights_dtype"] = artifact.HALF
+        artifact.round_to_half(m)
+    artifact.write_config(tmp_path, config)
+    artifact.save_weights(tmp_path, m, pth=True, half=half)
     vocab.save(tmp_path / artifact.VOCAB)
-    want = Predictor.load(tmp_path, backend="torch").predict_proba(reviews)
+    with torch.no_grad():
+        direct = torch.sigmoid(m(*_encode(vocab, [clean_words(r) for r in reviews]))).tolist()
+    want = Predictor.load(tmp_path, backend="torch").predict_proba(reviews)  # from model.pth
+    assert max(abs(a - b) for a, b in zip(direct, want, strict=True)) < 1e-6
+    (tmp_path / artifact.PTH).unlink()
     export_onnx(tmp_path)  # verifies several shapes against PyTorch itself
     got = Predictor.load(tmp_path, backend="onnx").predict_proba(reviews)
     assert max(abs(a - b) for a, b in zip(got, want, strict=True)) < 1e-5
     assert len({round(p, 6) for p in want}) > 1
+    import onnx
+
+    types = {i.name: i.data_type for i in onnx.load(str(tmp_path / "model.onnx")).graph.initializer}
+    assert (onnx.TensorProto.FLOAT16 in types.values()) == half
+    from safetensors.torch import load_file
+
+    stored = load_file(str(tmp_path / artifact.WEIGHTS))
+    assert (stored["embedding.weight"].dtype == torch.float16) == half
+
+
+def _encode(vocab, texts):
+    from sentireview.backends import pad_ids
+
+    ids, lengths = pad_ids([vocab.encode(t, 60) for t in texts])
+    return torch.from_numpy(ids), torch.from_numpy(lengths)

@@ -32,3 +32,11 @@ def test_unlabelled_rows_are_skipped_and_an_empty_split_is_an_error(tmp_path):
     _write(tmp_path / "e", [-1, -1])
     with pytest.raises(DataError, match="no labelled reviews"):
         read_split(tmp_path / "e", "train", "text")
+
+
+def test_soft_labels_stay_probabilities(tmp_path):
+    """A teacher's probabilities (distillation data) are kept; 0/1 floats become ints."""
+    _, soft = read_split(_write(tmp_path / "s", [0.0, 1.0, 0.25, -1.0]), "train", "clean")
+    assert soft == [0.0, 1.0, 0.25]
+    _, hard = read_split(_write(tmp_path / "h", [0.0, 1.0, -1.0]), "train", "clean")
+    assert hard == [0, 1] and all(type(y) is int for y in hard)
