@@ -129,7 +129,7 @@ class LSTMClassifier(nn.Module):
         logits = self.fc(self.dropout(features)).squeeze(-1)  # (B,)
         wide = self.wide_logits(ids, lengths) if self.wide is not None else None
         if parts:
-            return torch.stack([logits, logits.new_zeros(()) if wide is None else wide], dim=-1)
+            return torch.stack([logits, torch.zeros_like(logits) if wide is None else wide], -1)
         if wide is None:
             return logits
         return self.mix[0] * logits + self.mix[1] * wide + self.mix[2]

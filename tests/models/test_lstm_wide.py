@@ -93,6 +93,11 @@ def test_parts_mix_and_scale_folding():
         assert m.wide_scale.numel() == 0
         torch.testing.assert_close(m(ids, lengths), scaled)
     assert "wide_scale" not in m.state_dict() and not m.mix.requires_grad
+    plain = _wide_model(ngram_buckets=0)
+    with torch.no_grad():
+        parts = plain(ids, lengths, parts=True)
+    torch.testing.assert_close(parts[:, 0], plain(ids, lengths))
+    assert parts.shape == (2, 2) and not parts[:, 1].any()
 
 
 def test_ngram_dropout_only_in_training():
