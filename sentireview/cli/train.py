@@ -48,17 +48,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--ngram-orders", type=positive_int, default=3, help="wide part: n-grams of 1..N words"
     )
     lstm.add_argument(
-        "--ngram-dropout", type=float, default=0.0, help="wide part: n-grams left out in training"
+        "--wide-c",
+        type=float,
+        default=4.0,
+        help="wide part: inverse L2 strength of its logistic regression (default: 4)",
     )
     lstm.add_argument(
-        "--part-losses",
-        action="store_true",
-        help="wide part: also train the LSTM and the wide part to predict alone",
-    )
-    lstm.add_argument(
-        "--nb-scale",
-        action="store_true",
-        help="wide part: scale its weights by NBSVM's log-count ratio (training only)",
+        "--teacher",
+        type=Path,
+        default=None,
+        metavar="RUN",
+        help="distillation: add the unlabelled split, labelled with this run's scores",
     )
     lstm.add_argument(
         "--word-vectors",
@@ -158,9 +158,8 @@ def _train_lstm(args: argparse.Namespace) -> int:
         pooling=args.pooling,
         ngram_buckets=args.ngram_buckets,
         ngram_orders=args.ngram_orders,
-        ngram_dropout=args.ngram_dropout,
-        part_losses=args.part_losses,
-        nb_scale=args.nb_scale,
+        wide_c=args.wide_c,
+        teacher=args.teacher,
         word_vectors=args.word_vectors,
         half_weights=args.half_weights,
         threads=args.threads,

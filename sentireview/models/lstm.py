@@ -30,10 +30,12 @@ Two options, off by default (the tutorial's model), used by the shipped model:
 * ``pooling="last_max"``: the final states concatenated with the element-wise maximum of
   both directions' outputs over the review's real tokens (what a long review says anywhere,
   not only what survives to its ends).
-* ``ngram_buckets > 0``: a "wide" linear part (as in wide-and-deep models): every word
-  n-gram of 1 to ``ngram_orders`` words is hashed, from the word ids inside the model, into
-  one of ``ngram_buckets`` learned weights, and their sum is added to the logit. The hashing
-  is integer arithmetic on the ids, so the inputs (and the ONNX graph's inputs) stay the same.
+* ``ngram_buckets > 0``: a "wide" linear part (as in wide-and-deep models): every distinct
+  word n-gram of 1 to ``ngram_orders`` words is hashed, from the word ids inside the model,
+  into one of ``ngram_buckets`` weights; their sum is the wide logit, and the output is a
+  weighted sum of the LSTM's logit and the wide one (``mix``). The hashing is integer
+  arithmetic on the ids, so the inputs (and the ONNX graph's inputs) stay the same. How the
+  parts are trained: :mod:`sentireview.training.wide`.
 """
 
 from __future__ import annotations
@@ -60,7 +62,6 @@ class LSTMConfig:
     pooling: str = "last"  # last: the tutorial's final states | last_max: + max over time
     ngram_buckets: int = 0  # > 0: the wide part, this many hashed n-gram weights (0: none)
     ngram_orders: int = 3  # n-grams of 1 to this many words
-    ngram_dropout: float = 0.0  # in training, each n-gram is left out with this probability
 
     def __post_init__(self) -> None:
         if self.pooling not in POOLINGS:
@@ -105,17 +106,15 @@ class LSTMClassifier(nn.Module):
             self.wide = nn.Embedding(config.ngram_buckets, 1, padding_idx=0)
             nn.init.zeros_(self.wide.weight)
             # How the two parts' logits are weighted: [deep, wide] and a bias. Not trained by
-            # the optimizer: fitted on held-out reviews after training (see fit_mix).
+            # the optimizer: fitted on held-out reviews after training (see training.wide).
             self.mix = nn.Parameter(torch.tensor([1.0, 1.0, 0.0]), requires_grad=False)
-            # Training only: a fixed per-n-gram scale of the wide weights (NBSVM's log-count
-            # ratio); folded into the weights before saving, so never stored.
-            self.register_buffer("wide_scale", torch.ones(0), persistent=False)
 
     def forward(
         self, ids: torch.Tensor, lengths: torch.Tensor, parts: bool = False
     ) -> torch.Tensor:
         """Logits (B,); ``parts=True``: the two parts' logits (B, 2), [deep, wide] (the wide
-        one zero without a wide part), whose sum is the logit."""
+        one zero without a wide part). With a wide part the logit is
+        ``mix[0] * deep + mix[1] * wide + mix[2]``."""
         # An empty review still has one step (the collate functions give it <unk>).
         lengths = lengths.clamp(min=1)
         if self.config.pooling != "last":
@@ -138,20 +137,7 @@ class LSTMClassifier(nn.Module):
         """The wide part: the summed weights of every n-gram of the review, (B,)."""
         assert self.wide is not None
         hashes = ngram_hashes(ids, lengths, self.config.ngram_orders, self.config.ngram_buckets)
-        if self.training and self.config.ngram_dropout > 0:
-            keep = torch.rand(hashes.shape, device=hashes.device) >= self.config.ngram_dropout
-            hashes = hashes * keep
-        weights = self.wide(hashes).squeeze(-1)  # (B, N)
-        if self.wide_scale.numel():
-            weights = weights * self.wide_scale[hashes]
-        return weights.sum(dim=1)
-
-    @torch.no_grad()
-    def fold_wide_scale(self) -> None:
-        """Multiply the wide weights by their training-time scale and drop the scale."""
-        if self.wide is not None and self.wide_scale.numel():
-            self.wide.weight.mul_(self.wide_scale.view(-1, 1).to(self.wide.weight.dtype))
-            self.wide_scale = self.wide_scale.new_ones(0)
+        return self.wide(hashes).squeeze(-1).sum(dim=1)
 
     def _final_and_max(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Final states as in the masked path plus, per direction, the maximum of the outputs

@@ -43,3 +43,18 @@ def read_split(
     return frame[column].fillna("").astype(str).tolist(), labels.astype(
         float if soft else int
     ).tolist()
+
+
+def read_unlabelled(data_dir: str | Path, split: str, column: str) -> list[str]:
+    """Texts of ``column`` of every row of ``data_dir/{split}.parquet`` whatever its label
+    (the ``unsup`` split: 50,000 unlabelled IMDb reviews)."""
+    path = Path(data_dir) / f"{split}.parquet"
+    if not path.exists():
+        raise DataError(f"{path} not found: is {data_dir} a prepared dataset?")
+    try:
+        frame = pd.read_parquet(path, columns=[column])
+    except (KeyError, ValueError) as exc:
+        raise DataError(f"{path}: cannot read column {column!r}: {exc}") from None
+    if frame.empty:
+        raise DataError(f"{path} has no reviews")
+    return frame[column].fillna("").astype(str).tolist()

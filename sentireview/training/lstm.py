@@ -20,10 +20,11 @@ from torch import nn
 
 from sentireview import artifact
 from sentireview.errors import SentiReviewError
-from sentireview.models.lstm import LSTMClassifier, LSTMConfig, ngram_hashes
-from sentireview.training.data import read_split
+from sentireview.models.lstm import LSTMClassifier, LSTMConfig
+from sentireview.training.data import read_split, read_unlabelled
 from sentireview.training.distributed import DistInfo, cleanup, setup
 from sentireview.training.loop import History, StageConfig, train_stage
+from sentireview.training.wide import fit_mix, fit_wide
 from sentireview.vocab import PAD_ID, UNK_ID, Vocab
 
 log = logging.getLogger(__name__)
@@ -47,9 +48,9 @@ class LSTMTrainConfig:
     pooling: str = "last"
     ngram_buckets: int = 0
     ngram_orders: int = 3
-    ngram_dropout: float = 0.0
-    part_losses: bool = False  # wide part: also train each part to predict alone
-    nb_scale: bool = False  # wide part: scale its weights by NBSVM's log-count ratio
+    wide_c: float = 4.0  # the wide part's logistic regression: inverse L2 strength
+    teacher: Path | None = None  # distillation: a run whose scores label the unlabelled split
+    unlabelled_split: str = "unsup"
     word_vectors: Path | None = None  # word2vec-format file to initialise the embedding
     half_weights: bool = False  # store the weights as float16 (half the artifact's size)
     seed: int = 17
@@ -97,20 +98,14 @@ def lstm_loss(
     return _bce_sum(logits, batch["labels"]), logits
 
 
-def lstm_part_loss(
+def lstm_deep_loss(
     model: nn.Module, batch: dict[str, torch.Tensor]
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """For a model with a wide part: in training, the BCE of the sum of the parts plus the BCE
-    of each part alone, so that neither part leans on the other (the wide part alone fits
-    the training set within an epoch, after which the joint loss leaves the LSTM nothing to
-    learn); in evaluation, the plain BCE (what selects the best checkpoint)."""
-    if not model.training:
-        return lstm_loss(model, batch)
-    parts = model(batch["ids"], batch["lengths"], parts=True)  # (B, 2): deep, wide
-    logits = parts.sum(dim=-1)
-    labels = batch["labels"]
-    loss = _bce_sum(logits, labels) + _bce_sum(parts[:, 0], labels) + _bce_sum(parts[:, 1], labels)
-    return loss, logits
+    """For a model with a (frozen, already fitted) wide part: the BCE of the LSTM's own logit,
+    in training and validation alike (the best checkpoint is the best LSTM; the two parts
+    are weighted afterwards, see :mod:`sentireview.training.wide`)."""
+    deep = model(batch["ids"], batch["lengths"], parts=True)[:, 0]
+    return _bce_sum(deep, batch["labels"]), deep
 
 
 def _bce_sum(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -149,15 +144,25 @@ def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
     valid_texts, valid_labels = read_split(cfg.data, "valid", "clean", cfg.limit_valid)
     manifest_recipe = _recipe(Path(cfg.data))
 
+    extra_texts: list[str] = []
+    extra_labels: list[float] = []
+    if cfg.teacher:
+        extra_texts = read_unlabelled(cfg.data, cfg.unlabelled_split, "clean")
+        extra_labels = teacher_scores(Path(cfg.teacher), extra_texts, manifest_recipe)
+
     vocab_path = out / artifact.VOCAB
     if cfg.resume and vocab_path.exists():
         vocab = Vocab.load(vocab_path)  # the resumed model's embedding rows match this one
     else:
         if cfg.resume:
             log.warning("--resume: nothing to resume in %s, starting afresh", out)
-        vocab = Vocab.build(train_texts, min_freq=cfg.min_freq, max_size=cfg.max_vocab)
+        # Unlabelled reviews used in training count as training text.
+        words = train_texts + extra_texts
+        vocab = Vocab.build(words, min_freq=cfg.min_freq, max_size=cfg.max_vocab)
     log.info("vocabulary: %d words (min frequency %d)", len(vocab), cfg.min_freq)
-    train = IdSplit([vocab.encode(t, cfg.max_words) for t in train_texts], train_labels)
+    train_ids = [vocab.encode(t, cfg.max_words) for t in train_texts]
+    extra_ids = [vocab.encode(t, cfg.max_words) for t in extra_texts]
+    train = IdSplit(train_ids + extra_ids, list(train_labels) + extra_labels)
     valid = IdSplit([vocab.encode(t, cfg.max_words) for t in valid_texts], valid_labels)
 
     model_cfg = LSTMConfig(
@@ -168,7 +173,6 @@ def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
         pooling=cfg.pooling,
         ngram_buckets=cfg.ngram_buckets,
         ngram_orders=cfg.ngram_orders,
-        ngram_dropout=cfg.ngram_dropout,
     )
     torch.manual_seed(cfg.seed)  # same initial weights on every rank and every run
     model = LSTMClassifier(model_cfg)
@@ -177,8 +181,10 @@ def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
 
         found = init_embedding(model.embedding, vocab, Path(cfg.word_vectors))
         log.info("embedding: %d of %d words from %s", found, len(vocab), cfg.word_vectors)
-    if cfg.nb_scale and model.wide is not None:
-        model.wide_scale = nb_log_ratio(model, train)
+    wide_fit = None
+    if model.wide is not None:
+        # Convex, deterministic, on the labelled training reviews only; then frozen.
+        wide_fit = fit_wide(model, train_ids, train_labels, c=cfg.wide_c)
     model = model.to(info.device)
     model.recurrence = cfg.recurrence
     stage = StageConfig(
@@ -220,7 +226,7 @@ def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
         wrapped,
         train,
         valid,
-        lstm_part_loss if cfg.part_losses else lstm_loss,
+        lstm_deep_loss if model.wide is not None else lstm_loss,
         optimizer,
         stage,
         info,
@@ -230,17 +236,16 @@ def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
         on_step=on_step,
     )
     mix = None
-    if model.wide is not None:
-        model.fold_wide_scale()
     if cfg.half_weights:
         artifact.round_to_half(model)  # the mix is fitted to the weights that get saved
     if model.wide is not None:
-        mix = fit_mix(model, valid, info.device)
+        mix = fit_mix(model, valid.ids, valid.labels)
         log.info("parts weighted (deep, wide, bias) = %s on the validation split", mix)
     if info.is_main:
         artifact.save_weights(out, model, pth=cfg.save_pth, half=cfg.half_weights)
     return {
         "mix": mix,
+        "wide_fit": wide_fit,
         "run_dir": str(out),
         "best_val_loss": result.best_val_loss,
         "seconds": time.perf_counter() - t0,
@@ -248,50 +253,19 @@ def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
     }
 
 
-@torch.no_grad()
-def nb_log_ratio(model: LSTMClassifier, train: IdSplit, alpha: float = 1.0) -> torch.Tensor:
-    """NBSVM's log-count ratio per n-gram bucket over the training reviews: r = log((p/|p|) /
-    (q/|q|)), p and q the smoothed counts of positive and negative reviews containing it."""
-    buckets = model.config.ngram_buckets
-    counts = torch.zeros(2, buckets, dtype=torch.float64)
-    for start in range(0, len(train), 256):
-        batch = train.collate(range(start, min(start + 256, len(train))), torch.device("cpu"))
-        hashes = ngram_hashes(batch["ids"], batch["lengths"], model.config.ngram_orders, buckets)
-        for label in (0, 1):
-            rows = hashes[batch["labels"] == label]
-            counts[label] += torch.bincount(rows[rows > 0], minlength=buckets).double()
-    counts += alpha
-    ratio = (counts[1] / counts[1].sum()).log() - (counts[0] / counts[0].sum()).log()
-    return ratio.float()
+def teacher_scores(teacher: Path, texts: list[str], recipe: str) -> list[float]:
+    """P(positive) of each (cleaned) text by the teacher run: the soft labels of distillation."""
+    from sentireview.predict import Predictor
 
-
-@torch.no_grad()
-def fit_mix(model: LSTMClassifier, valid: IdSplit, device: torch.device) -> list[float]:
-    """Fit the weights of the deep and wide logits (and a bias) on held-out reviews by
-    logistic regression: on the training reviews the wide part is close to certain, so
-    weights learned there would trust it far too much. Sets ``model.mix``."""
-    was_training = model.training
-    model.eval()
-    parts, labels = [], []
-    for start in range(0, len(valid), 128):
-        batch = valid.collate(range(start, min(start + 128, len(valid))), device)
-        parts.append(model(batch["ids"], batch["lengths"], parts=True).float().cpu())
-        labels.append(batch["labels"].float().cpu())
-    x, y = torch.cat(parts), torch.cat(labels)
-    w = torch.tensor([1.0, 1.0, 0.0], requires_grad=True)
-    optimizer = torch.optim.LBFGS([w], max_iter=200, line_search_fn="strong_wolfe")
-
-    def closure() -> torch.Tensor:
-        optimizer.zero_grad()
-        with torch.enable_grad():
-            loss = nn.functional.binary_cross_entropy_with_logits(x @ w[:2] + w[2], y)
-            loss.backward()
-        return loss
-
-    optimizer.step(closure)
-    model.mix.copy_(w.detach().to(model.mix.device))
-    model.train(was_training)
-    return [round(float(v), 6) for v in w.detach()]
+    predictor = Predictor.load(teacher)
+    spec = predictor.config["text"]
+    if spec.get("column", "clean") != "clean" or spec.get("recipe") != recipe:
+        raise SentiReviewError(
+            f"teacher {teacher} reads {spec.get('column')}/{spec.get('recipe')} text; "
+            f"the dataset's clean column is the {recipe} recipe"
+        )
+    log.info("teacher %s: scoring %d unlabelled reviews", teacher, len(texts))
+    return predictor.predict_proba(texts, prepared=True)
 
 
 def _recipe(data_dir: Path) -> str:

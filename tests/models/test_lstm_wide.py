@@ -77,7 +77,7 @@ def test_max_pooling_reads_the_middle_of_a_review():
         assert not torch.equal(m(changed, lengths), base)
 
 
-def test_parts_mix_and_scale_folding():
+def test_parts_and_mix():
     torch.manual_seed(2)
     m = _wide_model()
     ids, lengths = _batch([6, 4])
@@ -87,28 +87,12 @@ def test_parts_mix_and_scale_folding():
         torch.testing.assert_close(m(ids, lengths), parts.sum(-1))  # mix starts at 1, 1, 0
         m.mix.copy_(torch.tensor([0.5, 2.0, -1.0]))
         torch.testing.assert_close(m(ids, lengths), 0.5 * parts[:, 0] + 2 * parts[:, 1] - 1)
-        m.wide_scale = torch.rand(101) + 0.5
-        scaled = m(ids, lengths)
-        m.fold_wide_scale()
-        assert m.wide_scale.numel() == 0
-        torch.testing.assert_close(m(ids, lengths), scaled)
-    assert "wide_scale" not in m.state_dict() and not m.mix.requires_grad
+    assert not m.mix.requires_grad
     plain = _wide_model(ngram_buckets=0)
     with torch.no_grad():
         parts = plain(ids, lengths, parts=True)
     torch.testing.assert_close(parts[:, 0], plain(ids, lengths))
     assert parts.shape == (2, 2) and not parts[:, 1].any()
-
-
-def test_ngram_dropout_only_in_training():
-    torch.manual_seed(3)
-    m = _wide_model(ngram_dropout=0.5)
-    ids, lengths = _batch([20])
-    with torch.no_grad():
-        assert torch.equal(m.wide_logits(ids, lengths), m.wide_logits(ids, lengths))
-        m.train()
-        draws = {float(m.wide_logits(ids, lengths)) for _ in range(5)}
-    assert len(draws) > 1
 
 
 @pytest.mark.slow
