@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from sentireview.errors import SentiReviewError
-from sentireview.training.data import read_split
+from sentireview.training.data import read_unlabelled
 from sentireview.vocab import Vocab
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ def train_word_vectors(cfg: WordVectorConfig) -> Path:
         ) from None
     sentences: list[list[str]] = []
     for split in cfg.splits:
-        texts, _ = read_split(cfg.data, split, "clean")
+        texts = read_unlabelled(cfg.data, split, "clean")  # labels are not used
         sentences.extend(t.split() for t in texts)
     if not sentences:
         raise SentiReviewError(f"no reviews in {cfg.data} ({', '.join(cfg.splits)})")

@@ -32,6 +32,18 @@ def test_vectors_are_trained_written_and_reproducible(dataset, tmp_path):
     assert words2 == words and torch.equal(vectors2, vectors)  # one worker, fixed seed
 
 
+def test_unlabelled_reviews_are_read(dataset, tmp_path):
+    from fake_reviews import make_reviews
+
+    unsup = make_reviews(12, seed=5).assign(label=-1)
+    unsup["clean"] = "zzzunsupword good film"
+    unsup.to_parquet(dataset / "unsup.parquet", index=False)
+    path = train_word_vectors(
+        WordVectorConfig(data=dataset, out=tmp_path / "v.bin", splits=("train", "unsup"), dim=8)
+    )
+    assert "zzzunsupword" in read_word_vectors(path)[0]
+
+
 def test_embedding_rows_come_from_the_vectors(dataset, tmp_path):
     path = train_word_vectors(
         WordVectorConfig(
