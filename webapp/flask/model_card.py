@@ -1,0 +1,90 @@
+"""The shipped model's card (``ml_model/README.md``), filled from its config and measurements."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+
+def _minutes(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds / 60:.1f} min"
+
+
+def _round_data(k: int) -> str:
+    if k == 0:
+        return "22,500 labelled reviews"
+    return f"+ 50,000 unlabelled, scored by round {k - 1}"
+
+
+def model_card(
+    config: dict[str, Any],
+    metrics: dict[str, Any],
+    rounds: dict[int, dict[str, Any]],
+    times: dict[str, float],
+) -> str:
+    m, t = config["model"], config["training"]
+    report = metrics["report"]
+    round_rows = "\n".join(
+        f"| {k} | {_round_data(k)} | {_minutes(s.get('wall_s'))} | {s.get('mix')} |"
+        for k, s in sorted(rounds.items())
+    )
+    return f"""# {config["name"]} (version {config["version"]})
+
+**What it is.** A light recurrent model for English movie-review sentiment: the tutorial's
+bidirectional LSTM, made smaller and given three things it lacked: word vectors learned from
+unlabelled reviews, distillation from its own earlier rounds over the 50,000 unlabelled
+IMDb reviews, and a "wide" linear part over hashed word 1-3-grams beside it (a wide-and-deep
+model). Output: P(positive) = sigmoid(a * LSTM logit + b * wide logit + c), with a, b, c
+fitted on the validation split. How much each part contributes is measured in
+[docs/accuracy.md](../../../docs/accuracy.md).
+
+## Data
+- IMDb (Maas et al., ACL 2011), official split: the 25,000 training reviews split 22,500 /
+  2,500 (train / validation, seed {t["seed"]}), the 25,000 test reviews never used in training,
+  and the 50,000 unlabelled reviews (word vectors and distillation only).
+- Text: the `{config["text"]["recipe"]}` recipe (HTML breaks removed, lowercase, NLTK
+  TweetTokenizer, every word kept, "does n't" read as "doesn't"), first
+  {config["text"]["max_tokens"]} tokens.
+
+## Model
+- Embedding {m["vocab_size"]:,} words x {m["embed_dim"]} (min frequency {t["min_freq"]},
+  the {t["max_vocab"]:,} most frequent), started from word2vec vectors; bidirectional LSTM,
+  hidden {m["hidden"]} per direction; final states and max pooling over time; dropout
+  {m["dropout"]}; linear -> 1 logit.
+- Wide part: {m["ngram_buckets"]:,} hashed buckets for the distinct 1-{m["ngram_orders"]}-grams
+  of the review, fitted first as logistic regression (L2, C = {t["wide_c"]}) on NB-scaled
+  binary features, then frozen.
+- Weights stored in float16 (computation in float32); `model.onnx` (served by ONNX Runtime,
+  no torch) and `model.safetensors` (PyTorch, also readable as the tutorial's `.pth`).
+
+## Training (this project's machine: 2 CPU cores, no GPU)
+| round | data | wall time | mix (LSTM, wide, bias) |
+|---|---|---:|---|
+{round_rows}
+
+Preparing the data took {_minutes(times.get("prepare_s"))} and the word vectors
+{_minutes(times.get("vectors_s"))} in the run that produced this folder (0 when reused).
+Batch {t["batch_size"]}, Adam lr {t["lr"]}, best checkpoint by validation loss of the LSTM,
+seed {t["seed"]}. Reproduce: `.venv/bin/python webapp/flask/train_shipped_model.py`.
+
+## Figures (official IMDb test split, {metrics["n"]:,} reviews, ONNX back end)
+| metric | value |
+|---|---:|
+| accuracy | {metrics["accuracy"]:.4f} |
+| log loss | {metrics["loss"]:.4f} |
+| F1 negative | {report["negative"]["f1-score"]:.4f} |
+| F1 positive | {report["positive"]["f1-score"]:.4f} |
+
+Short reviews, latency and the comparison with the baselines: docs/accuracy.md
+(`bench/accuracy.py`). Plots: `confusion_matrix.png`, `loss_curves.png` (last round).
+
+## Intended use and limits
+- English movie reviews, positive vs negative; a demonstration and template, not a product.
+- Not for decisions about people or content moderation. Expect errors on sarcasm, mixed
+  reviews, other domains and other languages (non-English text is mostly unknown words and
+  gets a near-arbitrary score). Reviews longer than {config["text"]["max_tokens"]} tokens are
+  read up to that point.
+- `score` is P(positive) as the model estimates it; its calibration is what the log loss shows.
+
+Built {date.today().isoformat()} by `webapp/flask/train_shipped_model.py`.
+"""
