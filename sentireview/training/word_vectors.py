@@ -56,6 +56,7 @@ def train_word_vectors(cfg: WordVectorConfig) -> Path:
     if not sentences:
         raise SentiReviewError(f"no reviews in {cfg.data} ({', '.join(cfg.splits)})")
     log.info("word2vec on %d reviews (%s)", len(sentences), ", ".join(cfg.splits))
+    logging.getLogger("gensim").setLevel(logging.WARNING)  # it logs every 2% of each epoch
     model = Word2Vec(
         sentences=sentences,
         vector_size=cfg.dim,

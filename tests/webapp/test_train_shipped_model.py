@@ -1,0 +1,72 @@
+"""webapp/flask/train_shipped_model.py end to end on an invented aclImdb (tiny settings)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "webapp" / "flask" / "train_shipped_model.py"
+
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def _load_script():
+    sys.path.insert(0, str(SCRIPT.parent))
+    return _load("train_shipped_model", SCRIPT)
+
+
+def build_aclimdb(root: Path) -> Path:
+    """The data tests' invented aclImdb tree."""
+    return _load("data_fixtures", ROOT / "tests" / "data" / "conftest.py").build_aclimdb(root)
+
+
+@pytest.mark.slow
+def test_script_installs_a_working_model_and_resumes_by_skipping(tmp_path, monkeypatch, caplog):
+    pytest.importorskip("gensim")
+    pytest.importorskip("onnxscript")
+    from sentireview.predict import Predictor
+
+    monkeypatch.setenv("PYTHONHASHSEED", "0")  # else the script re-executes itself
+    script = _load_script()
+    monkeypatch.setitem(script.MODEL, "ngram_buckets", 4099)  # small and quick
+    source = build_aclimdb(tmp_path / "src")
+    out = tmp_path / "ml_model"
+    out.mkdir()
+    (out / "stale.txt").write_text("from the previous model")
+    argv = [
+        "--archive", str(source), "--work", str(tmp_path / "work"), "--out", str(out),
+        "--rounds", "1", "--teacher-epochs", "1", "--student-epochs", "1",
+    ]  # fmt: skip
+    assert script.main(argv) == 0
+    names = {p.name for p in out.iterdir()}
+    assert set(script.SHIPPED) | {"README.md"} == names  # replaced whole: no stale file
+    config = json.loads((out / "config.json").read_text())
+    assert config["name"] == script.NAME and config["text"]["recipe"] == "words"
+    assert config["weights_dtype"] == "float16"
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["n"] == 9 and 0 <= metrics["accuracy"] <= 1
+    card = (out / "README.md").read_text()
+    assert f"{metrics['accuracy']:.4f}" in card and "round 0" in card
+    scores = Predictor.load(out).predict_proba(["This film was wonderful", "dull, 2/10"])
+    assert len(scores) == 2
+    assert not list(tmp_path.glob("ml_model.*"))  # no temporary folders left behind
+
+    caplog.set_level(logging.INFO, logger="shipped")
+    before = (tmp_path / "work" / "round1" / "model.safetensors").stat().st_mtime_ns
+    assert script.main(argv) == 0
+    assert (tmp_path / "work" / "round1" / "model.safetensors").stat().st_mtime_ns == before
+    skipped = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
+    assert len(skipped) == 5  # prepare, vectors, round 0, round 1, export
