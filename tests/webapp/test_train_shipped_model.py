@@ -14,7 +14,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "webapp" / "flask" / "train_shipped_model.py"
 
 
-
 def _load(name: str, path: Path):
     spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
@@ -70,3 +69,13 @@ def test_script_installs_a_working_model_and_resumes_by_skipping(tmp_path, monke
     assert (tmp_path / "work" / "round1" / "model.safetensors").stat().st_mtime_ns == before
     skipped = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
     assert len(skipped) == 5  # prepare, vectors, round 0, round 1, export
+
+    # bench/ablation.py reads the same work folder
+    ablation = _load("ablation_bench", ROOT / "bench" / "ablation.py")
+    report = tmp_path / "ablation.json"
+    assert ablation.main(["--work", str(tmp_path / "work"), "--json", str(report)]) == 0
+    rows = {r["row"].split(" (")[0]: r["accuracy"] for r in json.loads(report.read_text())["rows"]}
+    for name in ("round0: LSTM alone", "round0: wide part alone", "round1: LSTM + wide"):
+        assert 0 <= rows[name] <= 1, name
+    assert "last round, float32 weights" in rows
+    assert rows["round1: LSTM + wide"] == pytest.approx(metrics["accuracy"], abs=1 / 9)
