@@ -12,7 +12,12 @@ fused kernel
 every review is read in full by both (the reference additionally reads padding, which
 changes its final states: see docs/training.md).
 
-``--fused`` adds a third contestant: ours with ``recurrence = "fused"`` (both directions in
+``--bf16`` adds ours under bfloat16 autocast (``sentireview train lstm --amp bf16``: the
+products in bfloat16, weights, Adam and loss in float32), for CPUs with bfloat16 instructions.
+Mixed precision changes the arithmetic, so its "same results" is checked on a full run
+(docs/training.md), not here.
+
+``--fused`` adds another contestant: ours with ``recurrence = "fused"`` (both directions in
 one recurrence, hand-written backward), slower on an idle CPU, faster under contention.
 
     python bench/train_lstm.py [--data ../shared/data/aclImdb_v1.tar.gz] [--limit 2000]
@@ -37,6 +42,7 @@ from torch import nn
 
 from sentireview.models.lstm import LSTMClassifier, LSTMConfig
 from sentireview.training.batching import bucket_batches
+from sentireview.training.loop import autocast
 from sentireview.training.lstm import IdSplit, lstm_loss, make_optimizer
 from sentireview.vocab import Vocab
 
@@ -105,7 +111,13 @@ def reference_steps(split: IdSplit, vocab_size: int, batch_size: int):
         yield time.perf_counter() - t, len(idx)
 
 
-def our_steps(split: IdSplit, vocab_size: int, batch_size: int, recurrence: str = "auto"):
+def our_steps(
+    split: IdSplit,
+    vocab_size: int,
+    batch_size: int,
+    recurrence: str = "auto",
+    amp: str | None = None,
+):
     """Yields this library's training-step times (bucketed batches, LSTMClassifier)."""
     torch.manual_seed(0)
     model = LSTMClassifier(LSTMConfig(vocab_size=vocab_size)).train()
@@ -116,7 +128,8 @@ def our_steps(split: IdSplit, vocab_size: int, batch_size: int, recurrence: str 
         for idx in bucket_batches(split.lengths, batch_size, seed=17, epoch=epoch):
             batch = split.collate(idx, device)
             t = time.perf_counter()
-            loss_sum, _ = lstm_loss(model, batch)
+            with autocast(device, amp):
+                loss_sum, _ = lstm_loss(model, batch)
             opt.zero_grad()
             (loss_sum / len(idx)).backward()
             opt.step()
@@ -133,6 +146,7 @@ def main(argv: list[str] | None = None) -> None:
         "--vocab-reviews", type=int, default=25000, help="reviews the vocabulary is built from"
     )
     p.add_argument("--fused", action="store_true", help="also time recurrence='fused'")
+    p.add_argument("--bf16", action="store_true", help="also time ours under bf16 autocast")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--ref-batches", type=int, default=4, help="timed batches for the reference")
     p.add_argument("--batches", type=int, default=20, help="timed batches for ours")
@@ -160,6 +174,8 @@ def main(argv: list[str] | None = None) -> None:
     # same load on a shared machine; the first batch of each is a warm-up, not counted.
     contestants = {"ref": reference_steps(split, len(vocab), args.batch_size)}
     contestants["ours"] = our_steps(split, len(vocab), args.batch_size)
+    if args.bf16:
+        contestants["bf16"] = our_steps(split, len(vocab), args.batch_size, amp="bf16")
     if args.fused:
         contestants["fused"] = our_steps(split, len(vocab), args.batch_size, "fused")
     for steps in contestants.values():
@@ -178,6 +194,7 @@ def main(argv: list[str] | None = None) -> None:
         "ref": "reference (nn.LSTM, padded to 500, torch.optim.Adam)",
         "ours": "ours (bucketed, torch.lstm unpacked, fused Adam)",
         "fused": "ours, recurrence='fused' (one loop for both directions)",
+        "bf16": "ours, bf16 autocast (--amp bf16)",
     }
     for key, rate in rates.items():
         log.info("%-66s %d threads: %6.1f reviews/s", names[key], threads, rate)

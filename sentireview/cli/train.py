@@ -107,7 +107,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     tr.add_argument("--lr", type=float, default=None, help="encoder/base learning rate")
     tr.add_argument("--head-lr", type=float, default=None, help="head learning rate")
     tr.add_argument("--pooling", choices=("pooler", "first"), default=None)
-    tr.add_argument("--amp", choices=("auto", "bf16", "fp16", "none"), default="auto")
     tr.set_defaults(func=_train_transformer)
 
 
@@ -138,6 +137,13 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="a seeded random sample of N validation reviews",
     )
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: auto)")
+    p.add_argument(
+        "--amp",
+        choices=("auto", "bf16", "fp16", "none"),
+        default="auto",
+        help="mixed precision: auto = bf16/fp16 on a GPU, float32 on a CPU; bf16 on a CPU "
+        "with bfloat16 instructions is faster (default: auto)",
+    )
     p.add_argument("--save-pth", action="store_true", help="also write the tutorial's model.pth")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
@@ -201,6 +207,7 @@ def _common_settings(args: argparse.Namespace) -> dict:
         "limit_valid": args.limit_valid,
         "save_pth": args.save_pth,
         "device": args.device,
+        "amp": args.amp,
         "progress": not args.no_progress,
     }
 
@@ -225,7 +232,6 @@ def _train_transformer(args: argparse.Namespace) -> int:
     cfg = TransformerTrainConfig.from_recipe(
         args.recipe,
         encoder=args.encoder,
-        amp=args.amp,
         **_common_settings(args),
         **overrides,
     )

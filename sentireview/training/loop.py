@@ -70,7 +70,7 @@ class StageConfig:
     early_stopping: int | None = None  # validations without a new best before stopping
     max_grad_norm: float | None = None
     seed: int = 17
-    amp: str | None = None  # "bf16" | "fp16" | None; only used on CUDA
+    amp: str | None = None  # "bf16" | "fp16" | None (see resolve_amp)
     progress: bool = True
 
 
@@ -86,12 +86,15 @@ def predictions(logits: torch.Tensor) -> torch.Tensor:
     return (logits > 0).long() if logits.ndim == 1 else logits.argmax(-1)
 
 
+AMP_CHOICES = ("auto", "bf16", "fp16", "none")
+
+
 def autocast(device: torch.device, amp: str | None) -> contextlib.AbstractContextManager:
-    """bf16/fp16 autocast on CUDA only; a no-op on CPU."""
-    if device.type != "cuda" or not amp:
+    """Mixed-precision autocast: bf16/fp16 on CUDA, bf16 on CPU; a no-op for ``None``."""
+    if not amp:
         return contextlib.nullcontext()
     dtype = torch.bfloat16 if amp == "bf16" else torch.float16
-    return torch.autocast("cuda", dtype=dtype)
+    return torch.autocast(device.type, dtype=dtype)
 
 
 def default_amp(device: torch.device) -> str | None:
@@ -99,6 +102,36 @@ def default_amp(device: torch.device) -> str | None:
     if device.type != "cuda":
         return None
     return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+
+
+def resolve_amp(device: torch.device, choice: str) -> str | None:
+    """The autocast dtype a ``--amp`` choice means on ``device``.
+
+    ``auto``: :func:`default_amp` (float32 on CPU: the tutorial's numbers). ``bf16`` on CPU is
+    opt-in: the LSTM's matrix products run in bfloat16 with float32 weights, optimizer and
+    loss, like mixed precision on a GPU; it pays where the CPU has bfloat16 instructions
+    (AVX-512 BF16, AMX), and is refused where it would only be emulated."""
+    from sentireview.errors import SentiReviewError
+
+    if choice not in AMP_CHOICES:
+        raise SentiReviewError(f"unknown --amp {choice!r}; expected one of {AMP_CHOICES}")
+    if choice == "auto":
+        return default_amp(device)
+    if choice == "none":
+        return None
+    if device.type == "cpu":
+        if choice == "fp16":
+            raise SentiReviewError("--amp fp16 is for CUDA; on a CPU use --amp bf16")
+        if not torch.backends.mkldnn.is_available() or not _cpu_has_bf16():
+            raise SentiReviewError("--amp bf16: this CPU has no bfloat16 instructions")
+    return choice
+
+
+def _cpu_has_bf16() -> bool:
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
 
 
 @torch.no_grad()

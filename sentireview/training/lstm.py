@@ -23,7 +23,7 @@ from sentireview.errors import SentiReviewError
 from sentireview.models.lstm import LSTMClassifier, LSTMConfig
 from sentireview.training.data import read_split, read_unlabelled
 from sentireview.training.distributed import DistInfo, cleanup, setup
-from sentireview.training.loop import History, StageConfig, train_stage
+from sentireview.training.loop import History, StageConfig, resolve_amp, train_stage
 from sentireview.training.wide import fit_mix, fit_wide
 from sentireview.vocab import PAD_ID, UNK_ID, Vocab
 
@@ -64,6 +64,7 @@ class LSTMTrainConfig:
     threads: int | None = None
     progress: bool = True
     recurrence: str = "auto"  # auto (torch.lstm) | fused: faster on a CPU shared with others
+    amp: str = "auto"  # auto (fp32 on CPU) | bf16 | fp16 | none: see loop.resolve_amp
 
 
 class IdSplit:
@@ -187,6 +188,7 @@ def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
         wide_fit = fit_wide(model, train_ids, train_labels, c=cfg.wide_c)
     model = model.to(info.device)
     model.recurrence = cfg.recurrence
+    amp = resolve_amp(info.device, cfg.amp)
     stage = StageConfig(
         name="lstm",
         epochs=cfg.epochs,
@@ -194,12 +196,15 @@ def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
         seed=cfg.seed,
         evals_per_epoch=cfg.evals_per_epoch,
         early_stopping=cfg.early_stopping,
+        amp=amp,
         progress=cfg.progress,
     )
     training = {
         k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(cfg).items()
     }
-    training.update(world_size=info.world, global_batch_size=cfg.batch_size * info.world)
+    training.update(
+        world_size=info.world, global_batch_size=cfg.batch_size * info.world, amp_used=amp
+    )
     config = artifact.make_config(
         "lstm",
         model_cfg,

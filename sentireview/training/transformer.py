@@ -47,7 +47,7 @@ from sentireview.models.transformer import TransformerClassifier
 from sentireview.training import checkpoint as ckpt
 from sentireview.training.data import read_split
 from sentireview.training.distributed import DistInfo, cleanup, setup
-from sentireview.training.loop import History, StageConfig, default_amp, train_stage
+from sentireview.training.loop import History, StageConfig, resolve_amp, train_stage
 from sentireview.training.lstm import _previous_rows, _recipe
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ class TransformerTrainConfig:
     limit_valid: int | None = None
     save_pth: bool = False
     device: str | None = None
-    amp: str = "auto"  # auto | bf16 | fp16 | none (CUDA only)
+    amp: str = "auto"  # auto (CUDA: bf16/fp16, CPU: fp32) | bf16 | fp16 | none
     progress: bool = True
 
     @classmethod
@@ -234,9 +234,7 @@ def _train(cfg: TransformerTrainConfig, info: DistInfo, on_step) -> dict[str, An
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     train = TokenSplit(encode(train_texts), train_labels, pad_id)
     valid = TokenSplit(encode(valid_texts), valid_labels, pad_id)
-    amp = (
-        default_amp(info.device) if cfg.amp == "auto" else (None if cfg.amp == "none" else cfg.amp)
-    )
+    amp = resolve_amp(info.device, cfg.amp)
 
     training = {
         k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(cfg).items()

@@ -201,3 +201,51 @@ def test_nb_ratio_points_at_the_label_words(dataset):
         return float(ratio[bucket[0, 0]])
 
     assert r("great") > 0.5 and r("awful") < -0.5 and abs(r("film")) < 0.5
+
+
+def _cpu_bf16() -> bool:
+    from sentireview.training.loop import _cpu_has_bf16
+
+    return _cpu_has_bf16()
+
+
+@pytest.mark.skipif(not _cpu_bf16(), reason="this CPU has no bfloat16 instructions")
+def test_bf16_autocast_on_cpu_trains_in_mixed_precision(dataset, tmp_path, monkeypatch):
+    """--amp bf16 on a CPU: the forward runs in bfloat16, the stored weights stay float32,
+    and the run learns the easy task as the float32 one does."""
+    import sentireview.training.lstm as lstm_module
+
+    seen: list[torch.dtype] = []
+    original = lstm_module.lstm_loss
+
+    def spy(model, batch):
+        loss, logits = original(model, batch)
+        seen.append(logits.dtype)
+        return loss, logits
+
+    monkeypatch.setattr(lstm_module, "lstm_loss", spy)
+    out = tmp_path / "bf16"
+    train_lstm(small(dataset, out, epochs=3, lr=1e-2, amp="bf16"))
+    assert torch.bfloat16 in seen  # the forward really ran under autocast
+    assert all(w.dtype == torch.float32 for w in load_file(out / "model.safetensors").values())
+    config = json.loads((out / "config.json").read_text())
+    assert config["training"]["amp_used"] == "bf16"
+    assert pd.read_csv(out / "history.csv")["val_acc"].max() >= 0.8
+    preds = Predictor.load(out).predict(["good great film loved", "awful bad boring plot"])
+    assert [p["sentiment"] for p in preds] == ["positive", "negative"]
+
+
+def test_amp_choices_on_cpu(dataset, tmp_path):
+    from sentireview.errors import SentiReviewError
+    from sentireview.training.loop import resolve_amp
+
+    cpu = torch.device("cpu")
+    assert resolve_amp(cpu, "auto") is None  # float32 on a CPU: the tutorial's numbers
+    assert resolve_amp(cpu, "none") is None
+    with pytest.raises(SentiReviewError, match="fp16 is for CUDA"):
+        resolve_amp(cpu, "fp16")
+    with pytest.raises(SentiReviewError, match="unknown --amp"):
+        resolve_amp(cpu, "int8")
+    train_lstm(small(dataset, tmp_path / "fp32", epochs=1))
+    config = json.loads((tmp_path / "fp32" / "config.json").read_text())
+    assert config["training"]["amp_used"] is None
