@@ -86,6 +86,14 @@ def predictions(logits: torch.Tensor) -> torch.Tensor:
     return (logits > 0).long() if logits.ndim == 1 else logits.argmax(-1)
 
 
+def n_correct(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Reviews whose predicted class is the label's; a soft label (a teacher's P(positive),
+    in distillation) counts as its rounded class."""
+    if labels.is_floating_point():
+        labels = (labels > 0.5).long()
+    return (predictions(logits) == labels).sum()
+
+
 AMP_CHOICES = ("auto", "bf16", "fp16", "none")
 
 
@@ -155,7 +163,7 @@ def evaluate_loss(
         with autocast(info.device, amp):
             loss, logits = loss_fn(model, batch)
         total += float(loss)
-        correct += float((predictions(logits) == batch["labels"]).sum())
+        correct += float(n_correct(logits, batch["labels"]))
         count += len(part)
     model.train(was_training)
     total, correct, count = all_sum([total, correct, count], info)
@@ -333,9 +341,7 @@ def train_stage(
                         scaler.scale(loss_sum * (world / group_size)).backward()
                     # Device-side running sums: no GPU sync per step.
                     run_loss = run_loss + loss_sum.detach().float()
-                    run_correct = (
-                        run_correct + (predictions(logits.detach()) == batch["labels"]).sum()
-                    )
+                    run_correct = run_correct + n_correct(logits.detach(), batch["labels"])
                     run_count += len(part)
                 if config.max_grad_norm:
                     scaler.unscale_(optimizer)
