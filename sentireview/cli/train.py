@@ -54,6 +54,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="wide part: inverse L2 strength of its logistic regression (default: 4)",
     )
     lstm.add_argument(
+        "--wide-stacking",
+        type=int,
+        default=0,
+        metavar="K",
+        help="wide part: train the LSTM on top of its out-of-fold logits (K folds; default: "
+        "off, the two parts are trained apart)",
+    )
+    lstm.add_argument(
         "--teacher",
         type=Path,
         default=None,
@@ -165,6 +173,7 @@ def _train_lstm(args: argparse.Namespace) -> int:
         ngram_buckets=args.ngram_buckets,
         ngram_orders=args.ngram_orders,
         wide_c=args.wide_c,
+        wide_stacking=args.wide_stacking,
         teacher=args.teacher,
         word_vectors=args.word_vectors,
         half_weights=args.half_weights,

@@ -24,7 +24,7 @@ from sentireview.models.lstm import LSTMClassifier, LSTMConfig
 from sentireview.training.data import read_split, read_unlabelled
 from sentireview.training.distributed import DistInfo, cleanup, setup
 from sentireview.training.loop import History, StageConfig, resolve_amp, train_stage
-from sentireview.training.wide import fit_mix, fit_wide
+from sentireview.training.wide import fit_mix, fit_wide, out_of_fold_logits, wide_logits
 from sentireview.vocab import PAD_ID, UNK_ID, Vocab
 
 log = logging.getLogger(__name__)
@@ -49,6 +49,8 @@ class LSTMTrainConfig:
     ngram_buckets: int = 0
     ngram_orders: int = 3
     wide_c: float = 4.0  # the wide part's logistic regression: inverse L2 strength
+    # k >= 2: stacking, the LSTM learns on top of the wide part's out-of-fold logits (k folds)
+    wide_stacking: int = 0
     teacher: Path | None = None  # distillation: a run whose scores label the unlabelled split
     unlabelled_split: str = "unsup"
     word_vectors: Path | None = None  # word2vec-format file to initialise the embedding
@@ -68,13 +70,15 @@ class LSTMTrainConfig:
 
 
 class IdSplit:
-    """Reviews as id lists; ``collate`` pads them into ``ids`` (B, T) and ``lengths`` (B,)."""
+    """Reviews as id lists; ``collate`` pads them into ``ids`` (B, T) and ``lengths`` (B,),
+    with ``offset`` (B,) when the split has ``offsets`` (the wide logits, for stacking)."""
 
     def __init__(self, ids: list[list[int]], labels: list[int]) -> None:
         # An empty review is read as one <unk>: the LSTM needs one step.
         self.ids = [x if x else [UNK_ID] for x in ids]
         self.labels = labels
         self.lengths = [len(x) for x in self.ids]
+        self.offsets: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -84,11 +88,14 @@ class IdSplit:
         ids = torch.full((len(indices), T), PAD_ID, dtype=torch.int64)
         for row, i in enumerate(indices):
             ids[row, : self.lengths[i]] = torch.as_tensor(self.ids[i])
-        return {
+        batch = {
             "ids": ids.to(device),
             "lengths": torch.tensor([self.lengths[i] for i in indices]),  # CPU for packing
             "labels": torch.tensor([self.labels[i] for i in indices], device=device),
         }
+        if self.offsets is not None:
+            batch["offset"] = self.offsets[list(indices)].to(device)
+        return batch
 
 
 def lstm_loss(
@@ -107,6 +114,16 @@ def lstm_deep_loss(
     are weighted afterwards, see :mod:`sentireview.training.wide`)."""
     deep = model(batch["ids"], batch["lengths"], parts=True)[:, 0]
     return _bce_sum(deep, batch["labels"]), deep
+
+
+def lstm_stacked_loss(
+    model: nn.Module, batch: dict[str, torch.Tensor]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Stacking: the BCE of the LSTM's logit plus the batch's fixed wide logits (out of fold
+    for the training reviews), so the LSTM is trained on what the wide part gets wrong."""
+    deep = model(batch["ids"], batch["lengths"], parts=True)[:, 0]
+    logits = deep.float() + batch["offset"]
+    return _bce_sum(logits, batch["labels"]), logits
 
 
 def _bce_sum(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -140,6 +157,8 @@ def train_lstm(
 def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
+    if cfg.wide_stacking and (cfg.wide_stacking < 2 or not cfg.ngram_buckets):
+        raise SentiReviewError("wide stacking needs a wide part (ngram buckets) and >= 2 folds")
     out = Path(cfg.out)
     train_texts, train_labels = read_split(cfg.data, "train", "clean", cfg.limit_train)
     valid_texts, valid_labels = read_split(cfg.data, "valid", "clean", cfg.limit_valid)
@@ -186,6 +205,13 @@ def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
     if model.wide is not None:
         # Convex, deterministic, on the labelled training reviews only; then frozen.
         wide_fit = fit_wide(model, train_ids, train_labels, c=cfg.wide_c)
+        if cfg.wide_stacking:
+            oof = out_of_fold_logits(
+                model, train_ids, train_labels, cfg.wide_c, cfg.wide_stacking, cfg.seed
+            )
+            bias = wide_fit["bias"]
+            train.offsets = torch.cat([oof, wide_logits(model, extra_ids) + bias])
+            valid.offsets = wide_logits(model, valid.ids) + bias
     model = model.to(info.device)
     model.recurrence = cfg.recurrence
     amp = resolve_amp(info.device, cfg.amp)
@@ -231,7 +257,7 @@ def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
         wrapped,
         train,
         valid,
-        lstm_deep_loss if model.wide is not None else lstm_loss,
+        _loss_fn(model, cfg),
         optimizer,
         stage,
         info,
@@ -256,6 +282,12 @@ def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
         "seconds": time.perf_counter() - t0,
         "stopped_early": result.stopped_early,
     }
+
+
+def _loss_fn(model: LSTMClassifier, cfg: LSTMTrainConfig):
+    if model.wide is None:
+        return lstm_loss
+    return lstm_stacked_loss if cfg.wide_stacking else lstm_deep_loss
 
 
 def teacher_scores(teacher: Path, texts: list[str], recipe: str) -> list[float]:

@@ -43,10 +43,19 @@ def ngram_matrix(
     index = torch.stack([torch.cat(rows), torch.cat(cols)])
     values = torch.ones(index.shape[1])
     shape = (len(ids), cfg.ngram_buckets)
-    coo = torch.sparse_coo_tensor(index, values, shape, check_invariants=True).coalesce()
+    coo = torch.sparse_coo_tensor(index, values, shape, check_invariants=True)
+    return _csr(coo)
+
+
+def _csr(coo: torch.Tensor) -> torch.Tensor:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta")
-        return coo.to_sparse_csr()
+        return coo.coalesce().to_sparse_csr()
+
+
+def _rows(coo: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    """These rows of a sparse COO matrix, as CSR."""
+    return _csr(coo.index_select(0, rows))
 
 
 def nb_log_ratio(x: torch.Tensor, labels: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
@@ -59,21 +68,14 @@ def nb_log_ratio(x: torch.Tensor, labels: torch.Tensor, alpha: float = 1.0) -> t
     return (p / p.sum()).log() - (q / q.sum()).log()
 
 
-def fit_wide(
-    model: LSTMClassifier,
-    ids: Sequence[Sequence[int]],
-    labels: Sequence[int],
-    c: float = 4.0,
-    max_iter: int = 300,
-) -> dict[str, float]:
-    """Fit the wide part's weights (and leave them frozen): minimise
-    ``c * sum(BCE) + |v|^2 / 2`` over v, with logit = X (r * v) + b, then store w = r * v.
-    Returns a summary (iterations, training accuracy, the fit's bias)."""
-    assert model.wide is not None
-    y = torch.tensor(labels, dtype=torch.float32)
-    x = ngram_matrix(model, ids)
+def _solve(
+    x: torch.Tensor, y: torch.Tensor, c: float, max_iter: int
+) -> tuple[torch.Tensor, float, int]:
+    """NB-scaled L2 logistic regression on the binary matrix ``x``: minimise
+    ``c * sum(BCE) + |v|^2 / 2`` over v, with logit = X (r * v) + b; returns (w = r * v, b,
+    iterations)."""
     r = nb_log_ratio(x, y)
-    v = torch.zeros(model.config.ngram_buckets, requires_grad=True)
+    v = torch.zeros(x.shape[1], requires_grad=True)
     b = torch.zeros(1, requires_grad=True)
     optimizer = torch.optim.LBFGS(
         [v, b],
@@ -93,16 +95,69 @@ def fit_wide(
         return loss
 
     optimizer.step(closure)
+    w = (v * r).detach()
+    w[0] = 0.0  # the padding bucket
+    n_iter = int(optimizer.state[optimizer._params[0]].get("n_iter", 0))
+    return w, float(b.detach()), n_iter
+
+
+def fit_wide(
+    model: LSTMClassifier,
+    ids: Sequence[Sequence[int]],
+    labels: Sequence[int],
+    c: float = 4.0,
+    max_iter: int = 300,
+) -> dict[str, float]:
+    """Fit the wide part's weights on these reviews (and leave them frozen); returns a
+    summary (iterations, training accuracy, the fit's bias)."""
+    assert model.wide is not None
+    y = torch.tensor(labels, dtype=torch.float32)
+    x = ngram_matrix(model, ids)
+    w, bias, n_iter = _solve(x, y, c, max_iter)
     with torch.no_grad():
-        w = (v * r).detach()
-        w[0] = 0.0  # the padding bucket
         model.wide.weight.copy_(w.view(-1, 1).to(model.wide.weight))
         model.wide.weight.requires_grad_(False)
-        bias = float(b.detach())
         accuracy = float(((torch.mv(x, w) + bias > 0).float() == y).float().mean())
-    n_iter = int(optimizer.state[optimizer._params[0]].get("n_iter", 0))
     log.info("wide part: %d iterations, training accuracy %.4f", n_iter, accuracy)
     return {"iterations": n_iter, "train_accuracy": accuracy, "bias": bias}
+
+
+def out_of_fold_logits(
+    model: LSTMClassifier,
+    ids: Sequence[Sequence[int]],
+    labels: Sequence[int],
+    c: float = 4.0,
+    folds: int = 5,
+    seed: int = 17,
+    max_iter: int = 300,
+) -> torch.Tensor:
+    """The wide logit of each training review from a fit that did not see it (k-fold), (n,).
+
+    For stacking: the LSTM is then trained on ``deep + wide`` with these as the wide logits
+    of its training reviews, so it learns what the n-grams miss. The wide part's logits on
+    its own training reviews would not do: they are nearly always right (it fits them)."""
+    assert model.wide is not None and folds >= 2
+    y = torch.tensor(labels, dtype=torch.float32)
+    x = ngram_matrix(model, ids).to_sparse_coo()
+    fold_of = torch.randperm(len(ids), generator=torch.Generator().manual_seed(seed)) % folds
+    out = torch.empty(len(ids))
+    for k in range(folds):
+        held = (fold_of == k).nonzero().view(-1)
+        kept = (fold_of != k).nonzero().view(-1)
+        w, bias, n_iter = _solve(_rows(x, kept), y[kept], c, max_iter)
+        out[held] = torch.mv(_rows(x, held), w) + bias
+        log.info("wide part, fold %d/%d: %d iterations", k + 1, folds, n_iter)
+    return out
+
+
+@torch.no_grad()
+def wide_logits(model: LSTMClassifier, ids: Sequence[Sequence[int]]) -> torch.Tensor:
+    """The (fitted) wide part's logit of each review, (n,)."""
+    out = []
+    for start in range(0, len(ids), 256):
+        padded, lengths = _padded(ids[start : start + 256])
+        out.append(model.wide_logits(padded, lengths).float())
+    return torch.cat(out) if out else torch.empty(0)
 
 
 @torch.no_grad()

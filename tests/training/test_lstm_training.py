@@ -6,7 +6,7 @@ import torch
 from fake_reviews import make_reviews
 from safetensors.torch import load_file
 
-from sentireview.errors import DataError
+from sentireview.errors import DataError, SentiReviewError
 from sentireview.predict import Predictor
 from sentireview.training.lstm import LSTMTrainConfig, train_lstm
 
@@ -159,7 +159,6 @@ def test_shipped_model_options_train_a_working_artifact(dataset, tmp_path):
 
 
 def test_distillation_adds_the_unlabelled_reviews_with_the_teachers_scores(dataset, tmp_path):
-    from sentireview.errors import SentiReviewError
     from sentireview.training.lstm import teacher_scores
 
     unsup = make_reviews(40, seed=9).assign(label=-1)
@@ -236,7 +235,6 @@ def test_bf16_autocast_on_cpu_trains_in_mixed_precision(dataset, tmp_path, monke
 
 
 def test_amp_choices_on_cpu(dataset, tmp_path):
-    from sentireview.errors import SentiReviewError
     from sentireview.training.loop import resolve_amp
 
     cpu = torch.device("cpu")
@@ -249,3 +247,29 @@ def test_amp_choices_on_cpu(dataset, tmp_path):
     train_lstm(small(dataset, tmp_path / "fp32", epochs=1))
     config = json.loads((tmp_path / "fp32" / "config.json").read_text())
     assert config["training"]["amp_used"] is None
+
+
+def test_stacking_trains_the_lstm_on_top_of_out_of_fold_wide_logits(
+    dataset, tmp_path, monkeypatch
+):
+    import sentireview.training.lstm as lstm_module
+
+    offsets: list[torch.Tensor] = []
+    original = lstm_module.lstm_stacked_loss
+
+    def spy(model, batch):
+        offsets.append(batch["offset"])
+        return original(model, batch)
+
+    monkeypatch.setattr(lstm_module, "lstm_stacked_loss", spy)
+    out = tmp_path / "stacked"
+    summary = train_lstm(
+        small(dataset, out, epochs=2, lr=1e-2, ngram_buckets=4099, wide_stacking=3)
+    )
+    assert offsets and all(o.dtype == torch.float32 for o in offsets)
+    assert torch.cat(offsets).abs().sum() > 0  # the wide logits, not zeros
+    assert summary["mix"] != [1.0, 1.0, 0.0]
+    preds = Predictor.load(out).predict(["good great film loved", "awful bad boring plot"])
+    assert [p["sentiment"] for p in preds] == ["positive", "negative"]
+    with pytest.raises(SentiReviewError, match="stacking"):
+        train_lstm(small(dataset, tmp_path / "bad", wide_stacking=3))  # no wide part

@@ -65,6 +65,7 @@ MODEL = dict(
     ngram_buckets=2**21,
     ngram_orders=3,
     wide_c=4.0,
+    wide_stacking=5,
     batch_size=64,
     lr=1e-3,
     half_weights=True,
