@@ -40,4 +40,4 @@ def test_help_texts(capsys):
         with pytest.raises(SystemExit) as info:
             main([*command, "--help"])
         assert info.value.code == 0
-    assert "--recipe {tutorial,recommended}" in capsys.readouterr().out
+    assert "--recipe {tutorial,recommended,words}" in capsys.readouterr().out
