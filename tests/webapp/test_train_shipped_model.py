@@ -59,6 +59,13 @@ def test_script_installs_a_working_model_and_resumes_by_skipping(tmp_path, monke
     assert metrics["n"] == 9 and 0 <= metrics["accuracy"] <= 1
     card = (out / "README.md").read_text()
     assert f"{metrics['accuracy']:.4f}" in card and "round 0" in card
+    selection = json.loads((tmp_path / "work" / "selection.json").read_text())
+    losses = selection["valid_loss"]
+    assert set(losses) == {"round0", "round1"}
+    assert losses[selection["chosen"]] == min(losses.values())  # chosen on validation
+    chosen = tmp_path / "work" / selection["chosen"]
+    assert (out / "model.safetensors").read_bytes() == (chosen / "model.safetensors").read_bytes()
+    assert f"Shipped: {selection['chosen']}" in card
     scores = Predictor.load(out).predict_proba(["This film was wonderful", "dull, 2/10"])
     assert len(scores) == 2
     assert not list(tmp_path.glob("ml_model.*"))  # no temporary folders left behind
@@ -78,4 +85,5 @@ def test_script_installs_a_working_model_and_resumes_by_skipping(tmp_path, monke
     for name in ("round0: LSTM alone", "round0: wide part alone", "round1: LSTM + wide"):
         assert 0 <= rows[name] <= 1, name
     assert "last round, float32 weights" in rows
-    assert rows["round1: LSTM + wide"] == pytest.approx(metrics["accuracy"], abs=1 / 9)
+    shipped_row = rows[f"{selection['chosen']}: LSTM + wide"]
+    assert shipped_row == pytest.approx(metrics["accuracy"], abs=1 / 9)

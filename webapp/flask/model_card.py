@@ -21,12 +21,21 @@ def model_card(
     metrics: dict[str, Any],
     rounds: dict[int, dict[str, Any]],
     times: dict[str, float],
+    chosen: str | None = None,
 ) -> str:
     m, t = config["model"], config["training"]
     report = metrics["report"]
     round_rows = "\n".join(
-        f"| {k} | {_round_data(k)} | {_minutes(s.get('wall_s'))} | {s.get('mix')} |"
+        f"| {k} | {_round_data(k)} | {_minutes(s.get('wall_s'))} | {s.get('mix')} | "
+        f"{s.get('valid_loss', '-')} |"
         for k, s in sorted(rounds.items())
+    )
+    chosen_line = (
+        f"Shipped: {chosen}, the round with the lowest validation log loss (the test split played\n"
+        "no part in the choice; the mix is fitted on the validation split, so these losses are\n"
+        "slightly optimistic for every round alike).\n"
+        if chosen
+        else ""
     )
     return f"""# {config["name"]} (version {config["version"]})
 
@@ -58,10 +67,11 @@ fitted on the validation split. How much each part contributes is measured in
   no torch) and `model.safetensors` (PyTorch, also readable as the tutorial's `.pth`).
 
 ## Training (this project's machine: 2 CPU cores, no GPU)
-| round | data | wall time | mix (LSTM, wide, bias) |
-|---|---|---:|---|
+| round | data | wall time | mix (LSTM, wide, bias) | validation log loss |
+|---|---|---:|---|---:|
 {round_rows}
 
+{chosen_line}
 Preparing the data took {_minutes(times.get("prepare_s"))} and the word vectors
 {_minutes(times.get("vectors_s"))} in the run that produced this folder (0 when reused).
 Batch {t["batch_size"]}, Adam lr {t["lr"]}, best checkpoint by validation loss of the LSTM,
@@ -76,7 +86,7 @@ seed {t["seed"]}. Reproduce: `.venv/bin/python webapp/flask/train_shipped_model.
 | F1 positive | {report["positive"]["f1-score"]:.4f} |
 
 Short reviews, latency and the comparison with the baselines: docs/accuracy.md
-(`bench/accuracy.py`). Plots: `confusion_matrix.png`, `loss_curves.png` (last round).
+(`bench/accuracy.py`). Plots: `confusion_matrix.png`, `loss_curves.png` (the shipped round).
 
 ## Intended use and limits
 - English movie reviews, positive vs negative; a demonstration and template, not a product.
