@@ -81,7 +81,7 @@ def check_rows(out: dict, names: list[str]) -> None:
 def test_bench_builds_the_table_from_an_archive(tmp_path: Path) -> None:
     archive = tiny_archive(tmp_path / "aclImdb_v1.tar.gz")
     cache, out_json = tmp_path / "cache", tmp_path / "out.json"
-    models = ["--model", f"placeholder={ARTIFACT}"] if (ARTIFACT / "config.json").exists() else []
+    models = ["--model", f"shipped={ARTIFACT}"] if (ARTIFACT / "config.json").exists() else []
     proc = run_bench(
         "--archive", str(archive), "--cache", str(cache), "--json", str(out_json), *models
     )
@@ -89,7 +89,7 @@ def test_bench_builds_the_table_from_an_archive(tmp_path: Path) -> None:
     assert "Warning" not in proc.stderr, proc.stderr
 
     out = json.loads(out_json.read_text("utf-8"))
-    names = ["majority", "tfidf_lr", "nbsvm"] + (["placeholder"] if models else [])
+    names = ["majority", "tfidf_lr", "nbsvm"] + (["shipped"] if models else [])
     check_rows(out, names)
     rows = {r["name"]: r for r in out["rows"]}
     assert rows["majority"]["accuracy"] == 0.5  # balanced training set: a tie read as negative

@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=TARGET, help="where the model is installed")
     p.add_argument("--rounds", type=int, default=2, help="distillation rounds (default: 2)")
     p.add_argument("--teacher-epochs", type=int, default=4, help="round 0 (default: 4)")
-    p.add_argument("--student-epochs", type=int, default=3, help="rounds 1.. (default: 3)")
+    p.add_argument("--student-epochs", type=int, default=5, help="rounds 1.. (default: 5)")
     p.add_argument("--seed", type=int, default=17)
     args = p.parse_args(argv)
     if os.environ.get("PYTHONHASHSEED") != "0":  # gensim's word2vec seeds words by hash()
