@@ -64,9 +64,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lstm.add_argument(
         "--teacher",
         type=Path,
+        nargs="+",
         default=None,
         metavar="RUN",
-        help="distillation: add the unlabelled split, labelled with this run's scores",
+        help="distillation: add the unlabelled split, labelled with this run's scores "
+        "(several runs: their mean score)",
     )
     lstm.add_argument(
         "--word-vectors",

@@ -51,7 +51,8 @@ class LSTMTrainConfig:
     wide_c: float = 4.0  # the wide part's logistic regression: inverse L2 strength
     # k >= 2: stacking, the LSTM learns on top of the wide part's out-of-fold logits (k folds)
     wide_stacking: int = 0
-    teacher: Path | None = None  # distillation: a run whose scores label the unlabelled split
+    # distillation: a run (or several: their mean score) whose scores label the unlabelled split
+    teacher: Path | list[Path] | None = None
     unlabelled_split: str = "unsup"
     word_vectors: Path | None = None  # word2vec-format file to initialise the embedding
     half_weights: bool = False  # store the weights as float16 (half the artifact's size)
@@ -168,7 +169,7 @@ def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
     extra_labels: list[float] = []
     if cfg.teacher:
         extra_texts = read_unlabelled(cfg.data, cfg.unlabelled_split, "clean")
-        extra_labels = teacher_scores(Path(cfg.teacher), extra_texts, manifest_recipe)
+        extra_labels = ensemble_scores(_teachers(cfg.teacher), extra_texts, manifest_recipe)
 
     vocab_path = out / artifact.VOCAB
     if cfg.resume and vocab_path.exists():
@@ -225,9 +226,7 @@ def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
         amp=amp,
         progress=cfg.progress,
     )
-    training = {
-        k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(cfg).items()
-    }
+    training = {k: _jsonable(v) for k, v in dataclasses.asdict(cfg).items()}
     training.update(
         world_size=info.world, global_batch_size=cfg.batch_size * info.world, amp_used=amp
     )
@@ -288,6 +287,30 @@ def _loss_fn(model: LSTMClassifier, cfg: LSTMTrainConfig):
     if model.wide is None:
         return lstm_loss
     return lstm_stacked_loss if cfg.wide_stacking else lstm_deep_loss
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _teachers(teacher: Path | str | Sequence[Path | str]) -> list[Path]:
+    if isinstance(teacher, (str, Path)):
+        return [Path(teacher)]
+    return [Path(t) for t in teacher]
+
+
+def ensemble_scores(teachers: Sequence[Path], texts: list[str], recipe: str) -> list[float]:
+    """The mean P(positive) of several teacher runs (one teacher: its own scores)."""
+    if not teachers:
+        raise SentiReviewError("distillation needs at least one teacher run")
+    total = [0.0] * len(texts)
+    for teacher in teachers:
+        total = [a + b for a, b in zip(total, teacher_scores(teacher, texts, recipe), strict=True)]
+    return [t / len(teachers) for t in total]
 
 
 def teacher_scores(teacher: Path, texts: list[str], recipe: str) -> list[float]:

@@ -159,7 +159,7 @@ def test_shipped_model_options_train_a_working_artifact(dataset, tmp_path):
 
 
 def test_distillation_adds_the_unlabelled_reviews_with_the_teachers_scores(dataset, tmp_path):
-    from sentireview.training.lstm import teacher_scores
+    from sentireview.training.lstm import ensemble_scores, teacher_scores
 
     unsup = make_reviews(40, seed=9).assign(label=-1)
     unsup.loc[0, "clean"] = "zzzunlabelledword " * 4 + "good"
@@ -172,8 +172,21 @@ def test_distillation_adds_the_unlabelled_reviews_with_the_teachers_scores(datas
     with pytest.raises(SentiReviewError, match="recipe"):
         teacher_scores(teacher, texts, "words")
 
+    # several teachers: the mean of their scores
+    other = tmp_path / "other"
+    train_lstm(small(dataset, other, epochs=1, lr=1e-2, seed=5))
+    mean = ensemble_scores([teacher, other], texts, "tutorial")
+    other_scores = teacher_scores(other, texts, "tutorial")
+    assert other_scores != pytest.approx(scores)  # two different teachers
+    assert mean == pytest.approx([(a + b) / 2 for a, b in zip(scores, other_scores, strict=True)])
+    assert ensemble_scores([teacher], texts, "tutorial") == pytest.approx(scores)
+    with pytest.raises(SentiReviewError, match="at least one teacher"):
+        ensemble_scores([], texts, "tutorial")
+
     student = tmp_path / "student"
-    train_lstm(small(dataset, student, epochs=1, min_freq=3, teacher=teacher))
+    train_lstm(small(dataset, student, epochs=1, min_freq=3, teacher=[teacher, other]))
+    config = json.loads((student / "config.json").read_text())
+    assert config["training"]["teacher"] == [str(teacher), str(other)]
     itos = json.loads((student / "vocab.json").read_text())["itos"]
     assert "zzzunlabelledword" in itos  # the unlabelled reviews are training text
     preds = Predictor.load(student).predict(["good great film loved", "awful bad boring plot"])

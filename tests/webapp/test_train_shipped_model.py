@@ -87,3 +87,12 @@ def test_script_installs_a_working_model_and_resumes_by_skipping(tmp_path, monke
     assert "last round, float32 weights" in rows
     shipped_row = rows[f"{selection['chosen']}: LSTM + wide"]
     assert shipped_row == pytest.approx(metrics["accuracy"], abs=1 / 9)
+
+
+def test_round_k_learns_from_the_mean_of_the_distilled_rounds_before_it(tmp_path):
+    script = _load_script()
+    w = tmp_path
+    assert script.teachers_of(w, 0) == []
+    assert script.teachers_of(w, 1) == [w / "round0"]
+    assert script.teachers_of(w, 2) == [w / "round1"]
+    assert script.teachers_of(w, 3) == [w / "round1", w / "round2"]

@@ -13,7 +13,10 @@ def _minutes(seconds: float | None) -> str:
 def _round_data(k: int) -> str:
     if k == 0:
         return "22,500 labelled reviews"
-    return f"+ 50,000 unlabelled, scored by round {k - 1}"
+    if k == 1:
+        return "+ 50,000 unlabelled, scored by round 0"
+    teachers = ", ".join(str(j) for j in range(1, k))
+    return f"+ 50,000 unlabelled, scored by the mean of round(s) {teachers}"
 
 
 def model_card(

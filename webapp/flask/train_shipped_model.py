@@ -13,8 +13,8 @@ checkpoint, so running the command again after an interruption continues where i
    vectors; beside it a hashed 1-3-gram part fitted as NB-scaled logistic regression) on the
    22,500 labelled training reviews;
 4. rounds 1..N: the same model trained again with the unlabelled reviews added, labelled
-   with the previous round's scores (distillation into the LSTM; the wide part stays fitted
-   on the labelled reviews only);
+   with the scores of earlier rounds (round 0 for round 1, then the mean of rounds 1..k-1):
+   distillation into the LSTM; the wide part stays fitted on the labelled reviews only;
 5. the round with the lowest validation log loss is chosen, evaluated on the 25,000
    official test reviews (metrics.json, confusion matrix, loss curves), exported to ONNX
    (verified against PyTorch) and copied with its model card into ``--out``, replacing the
@@ -92,7 +92,15 @@ def step(name: str, done: bool) -> bool:
     return not done
 
 
-def train_round(work: Path, k: int, epochs: int, seed: int, teacher: Path | None) -> Path:
+def teachers_of(work: Path, k: int) -> list[Path]:
+    """Round 0 teaches round 1; every later round learns from the mean score of all the
+    distilled rounds before it (rounds 1..k-1), a small ensemble."""
+    if k == 0:
+        return []
+    return [work / f"round{j}" for j in range(1 if k > 1 else 0, k)]
+
+
+def train_round(work: Path, k: int, epochs: int, seed: int, teacher: list[Path] | None) -> Path:
     from sentireview.training.lstm import LSTMTrainConfig, train_lstm
 
     run = work / f"round{k}"
@@ -103,7 +111,7 @@ def train_round(work: Path, k: int, epochs: int, seed: int, teacher: Path | None
             epochs=epochs,
             seed=seed,
             word_vectors=work / "word2vec.bin",
-            teacher=teacher,
+            teacher=teacher or None,
             resume=True,
             progress=False,
             device="cpu",
@@ -191,9 +199,9 @@ def main(argv: list[str] | None = None) -> int:
         train_word_vectors(WordVectorConfig(data=work / "prepared", out=vectors, seed=args.seed))
     times["vectors_s"] = time.perf_counter() - t0
 
-    run = train_round(work, 0, args.teacher_epochs, args.seed, None)
+    train_round(work, 0, args.teacher_epochs, args.seed, None)
     for k in range(1, args.rounds + 1):
-        run = train_round(work, k, args.student_epochs, args.seed, run)
+        train_round(work, k, args.student_epochs, args.seed, teachers_of(work, k))
     run, valid_loss = choose_round(work, args.rounds)
 
     config = json.loads((run / "config.json").read_text("utf-8"))
