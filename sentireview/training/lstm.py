@@ -325,7 +325,9 @@ def teacher_scores(teacher: Path, texts: list[str], recipe: str) -> list[float]:
             f"the dataset's clean column is the {recipe} recipe"
         )
     log.info("teacher %s: scoring %d unlabelled reviews", teacher, len(texts))
-    return predictor.predict_proba(texts, prepared=True)
+    from sentireview.evaluate import score_texts  # batches of similar length: little padding
+
+    return [float(s) for s in score_texts(predictor, texts)]
 
 
 def _recipe(data_dir: Path) -> str:
