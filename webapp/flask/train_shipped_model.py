@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--archive", type=Path, default=None, help="aclImdb_v1.tar.gz")
     p.add_argument("--work", type=Path, default=ROOT / "runs" / "shipped", help="work folder")
     p.add_argument("--out", type=Path, default=TARGET, help="where the model is installed")
-    p.add_argument("--rounds", type=int, default=2, help="distillation rounds (default: 2)")
+    p.add_argument("--rounds", type=int, default=3, help="distillation rounds (default: 3)")
     p.add_argument("--teacher-epochs", type=int, default=4, help="round 0 (default: 4)")
     p.add_argument("--student-epochs", type=int, default=5, help="rounds 1.. (default: 5)")
     p.add_argument("--seed", type=int, default=17)
