@@ -21,7 +21,7 @@ serves them. Columns:
 Usage::
 
     .venv/bin/python bench/accuracy.py                                 # baselines, full data
-    .venv/bin/python bench/accuracy.py --model placeholder=webapp/flask/ml_model --json out.json
+    .venv/bin/python bench/accuracy.py --model shipped=webapp/flask/ml_model --json out.json
     .venv/bin/python bench/accuracy.py --prepared /tmp/prepared        # reuse a prepared folder
     .venv/bin/python bench/accuracy.py --limit-test 2000               # quick (seeded sample)
     .venv/bin/python bench/accuracy.py --select                        # column and C, on valid
