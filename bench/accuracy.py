@@ -291,7 +291,11 @@ def accuracy(probs: np.ndarray, labels: np.ndarray) -> float:
 
 
 def folder_mb(folder: Path) -> float:
-    return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file()) / 1e6
+    """Size of what ships: every file of the folder, except a run's training checkpoints."""
+    root = Path(folder)
+    files = [p for p in root.rglob("*") if p.is_file()]
+    shipped = [p for p in files if "checkpoints" not in p.relative_to(root).parts]
+    return sum(p.stat().st_size for p in shipped) / 1e6
 
 
 # --- rows -------------------------------------------------------------------------------------

@@ -148,3 +148,18 @@ def test_short_set_is_balanced_and_well_formed() -> None:
     assert len(set(texts)) == len(texts) and all(t.strip() == t and t for t in texts)
     pretokenized = [t for t in texts if t == t.lower() and (" ." in t or " ," in t or " n't" in t)]
     assert len(pretokenized) >= len(texts) // 4
+
+
+def test_artifact_size_leaves_out_training_checkpoints(tmp_path: Path) -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("accuracy_bench", SCRIPT)
+    bench = importlib.util.module_from_spec(spec)
+    sys.modules["accuracy_bench"] = bench  # its dataclasses look their module up there
+    spec.loader.exec_module(bench)
+    (tmp_path / "model.safetensors").write_bytes(b"x" * 1_000_000)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "vocab.json").write_bytes(b"x" * 500_000)
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "lstm-last.safetensors").write_bytes(b"x" * 3_000_000)
+    assert bench.folder_mb(tmp_path) == 1.5
