@@ -307,10 +307,9 @@ def ensemble_scores(teachers: Sequence[Path], texts: list[str], recipe: str) -> 
     """The mean P(positive) of several teacher runs (one teacher: its own scores)."""
     if not teachers:
         raise SentiReviewError("distillation needs at least one teacher run")
-    total = [0.0] * len(texts)
-    for teacher in teachers:
-        total = [a + b for a, b in zip(total, teacher_scores(teacher, texts, recipe), strict=True)]
-    return [t / len(teachers) for t in total]
+    import numpy as np
+
+    return np.mean([teacher_scores(t, texts, recipe) for t in teachers], axis=0).tolist()
 
 
 def teacher_scores(teacher: Path, texts: list[str], recipe: str) -> list[float]:

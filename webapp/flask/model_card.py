@@ -10,13 +10,12 @@ def _minutes(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds / 60:.1f} min"
 
 
-def _round_data(k: int) -> str:
-    if k == 0:
+def _round_data(teachers: list[int]) -> str:
+    if not teachers:
         return "22,500 labelled reviews"
-    if k == 1:
-        return "+ 50,000 unlabelled, scored by round 0"
-    teachers = ", ".join(str(j) for j in range(1, k))
-    return f"+ 50,000 unlabelled, scored by the mean of round(s) {teachers}"
+    if len(teachers) == 1:
+        return f"+ 50,000 unlabelled, scored by round {teachers[0]}"
+    return f"+ 50,000 unlabelled, scored by the mean of rounds {', '.join(map(str, teachers))}"
 
 
 def model_card(
@@ -29,8 +28,8 @@ def model_card(
     m, t = config["model"], config["training"]
     report = metrics["report"]
     round_rows = "\n".join(
-        f"| {k} | {_round_data(k)} | {_minutes(s.get('wall_s'))} | {s.get('mix')} | "
-        f"{s.get('valid_loss', '-')} |"
+        f"| {k} | {_round_data(s.get('teachers', []))} | {_minutes(s.get('wall_s'))} | "
+        f"{s.get('mix')} | {s.get('valid_loss', '-')} |"
         for k, s in sorted(rounds.items())
     )
     chosen_line = (

@@ -92,15 +92,17 @@ def step(name: str, done: bool) -> bool:
     return not done
 
 
-def teachers_of(work: Path, k: int) -> list[Path]:
+def teacher_rounds(k: int) -> list[int]:
     """Round 0 teaches round 1; every later round learns from the mean score of all the
     distilled rounds before it (rounds 1..k-1), a small ensemble."""
-    if k == 0:
-        return []
-    return [work / f"round{j}" for j in range(1 if k > 1 else 0, k)]
+    return [] if k == 0 else list(range(1 if k > 1 else 0, k))
 
 
-def train_round(work: Path, k: int, epochs: int, seed: int, teacher: list[Path] | None) -> Path:
+def teachers_of(work: Path, k: int) -> list[Path]:
+    return [work / f"round{j}" for j in teacher_rounds(k)]
+
+
+def train_round(work: Path, k: int, epochs: int, seed: int, teachers: list[Path]) -> Path:
     from sentireview.training.lstm import LSTMTrainConfig, train_lstm
 
     run = work / f"round{k}"
@@ -111,7 +113,7 @@ def train_round(work: Path, k: int, epochs: int, seed: int, teacher: list[Path] 
             epochs=epochs,
             seed=seed,
             word_vectors=work / "word2vec.bin",
-            teacher=teacher or None,
+            teacher=teachers or None,
             resume=True,
             progress=False,
             device="cpu",
@@ -124,7 +126,7 @@ def train_round(work: Path, k: int, epochs: int, seed: int, teacher: list[Path] 
     return run
 
 
-def choose_round(work: Path, rounds: int) -> tuple[Path, dict[str, float]]:
+def choose_round(work: Path, rounds: int) -> tuple[Path, dict[int, float]]:
     """The round whose model has the lowest log loss on the validation split (written to
     ``work/selection.json``). The test split plays no part in the choice."""
     import numpy as np
@@ -137,11 +139,13 @@ def choose_round(work: Path, rounds: int) -> tuple[Path, dict[str, float]]:
     losses = {}
     for k in range(rounds + 1):
         scores = score_texts(Predictor.load(work / f"round{k}", backend="torch"), texts)
-        losses[f"round{k}"] = round(classification_metrics(np.array(labels), scores)["loss"], 5)
-    best = min(losses, key=lambda name: (losses[name], -int(name[5:])))  # tie: later round
-    log.info("validation log loss by round: %s; installing %s", losses, best)
-    (work / "selection.json").write_text(json.dumps({"valid_loss": losses, "chosen": best}) + "\n")
-    return work / best, losses
+        losses[k] = round(classification_metrics(np.array(labels), scores)["loss"], 5)
+    best = min(losses, key=lambda k: (losses[k], -k))  # a tie goes to the later round
+    named = {f"round{k}": loss for k, loss in losses.items()}
+    log.info("validation log loss by round: %s; installing round%d", named, best)
+    selection = {"valid_loss": named, "chosen": f"round{best}"}
+    (work / "selection.json").write_text(json.dumps(selection) + "\n")
+    return work / f"round{best}", losses
 
 
 def install(run: Path, out: Path, card: str) -> None:
@@ -199,9 +203,9 @@ def main(argv: list[str] | None = None) -> int:
         train_word_vectors(WordVectorConfig(data=work / "prepared", out=vectors, seed=args.seed))
     times["vectors_s"] = time.perf_counter() - t0
 
-    train_round(work, 0, args.teacher_epochs, args.seed, None)
-    for k in range(1, args.rounds + 1):
-        train_round(work, k, args.student_epochs, args.seed, teachers_of(work, k))
+    for k in range(args.rounds + 1):
+        epochs = args.teacher_epochs if k == 0 else args.student_epochs
+        train_round(work, k, epochs, args.seed, teachers_of(work, k))
     run, valid_loss = choose_round(work, args.rounds)
 
     config = json.loads((run / "config.json").read_text("utf-8"))
@@ -221,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     from model_card import model_card  # noqa: E402  (next to this script)
 
     for k, summary in summaries.items():
-        summary["valid_loss"] = valid_loss.get(f"round{k}")
+        summary["valid_loss"] = valid_loss.get(k)
+        summary["teachers"] = teacher_rounds(k)
     card = model_card(config, metrics, summaries, times, chosen=run.name)
     install(run, args.out, card)
     log.info(
