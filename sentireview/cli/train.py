@@ -78,6 +78,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="start the embedding from these word vectors (from `train vectors`)",
     )
     lstm.add_argument(
+        "--init-from",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="start the LSTM and embedding from a pre-trained language model (`train lm`)",
+    )
+    lstm.add_argument(
         "--half-weights", action="store_true", help="store the weights as float16 (half size)"
     )
     lstm.add_argument("--threads", type=int, default=None, help="torch CPU threads")
@@ -102,6 +109,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     vec.add_argument("--seed", type=int, default=17, help="default: 17")
     vec.set_defaults(func=_train_vectors)
+
+    lm = models.add_parser(
+        "lm", help="pre-train the LSTM as a language model on the (unlabelled) reviews"
+    )
+    lm.add_argument("--data", type=Path, required=True, help="prepared dataset folder")
+    lm.add_argument("--out", type=Path, required=True, help="folder to write (resumes if there)")
+    lm.add_argument("--splits", default="train,unsup", help="default: %(default)s")
+    lm.add_argument("--epochs", type=positive_int, default=2, help="default: 2")
+    lm.add_argument("--embed-dim", type=positive_int, default=100, help="default: 100")
+    lm.add_argument("--hidden", type=positive_int, default=64, help="default: 64")
+    lm.add_argument("--max-vocab", type=positive_int, default=30_000, help="default: 30000")
+    lm.add_argument("--max-words", type=positive_int, default=400, help="default: 400")
+    lm.add_argument(
+        "--word-vectors", type=Path, default=None, metavar="FILE", help="start the embedding"
+    )
+    lm.add_argument("--limit", type=positive_int, default=None, help="at most N reviews")
+    lm.add_argument("--seed", type=int, default=17, help="default: 17")
+    lm.set_defaults(func=_train_lm)
 
     tr = models.add_parser("transformer", help="a Hugging Face encoder with the tutorial's head")
     _common(tr)
@@ -178,6 +203,7 @@ def _train_lstm(args: argparse.Namespace) -> int:
         wide_stacking=args.wide_stacking,
         teacher=args.teacher,
         word_vectors=args.word_vectors,
+        init_from=args.init_from,
         half_weights=args.half_weights,
         threads=args.threads,
         recurrence=args.recurrence,
@@ -203,6 +229,27 @@ def _train_vectors(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     train_word_vectors(cfg)
+    return 0
+
+
+def _train_lm(args: argparse.Namespace) -> int:
+    from sentireview.training.language_model import LMConfig, train_language_model
+
+    cfg = LMConfig(
+        data=args.data,
+        out=args.out,
+        splits=tuple(s.strip() for s in args.splits.split(",") if s.strip()),
+        epochs=args.epochs,
+        embed_dim=args.embed_dim,
+        hidden=args.hidden,
+        max_vocab=args.max_vocab,
+        max_words=args.max_words,
+        word_vectors=args.word_vectors,
+        limit=args.limit,
+        seed=args.seed,
+    )
+    summary = train_language_model(cfg)
+    log.info("done: %s (%s)", args.out, summary["history"][-1] if summary["history"] else "")
     return 0
 
 

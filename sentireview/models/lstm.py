@@ -146,13 +146,21 @@ class LSTMClassifier(nn.Module):
         H = self.config.hidden
         last = (lengths - 1).view(B, 1, 1).expand(B, 1, H)
         padding = torch.arange(T, device=x.device).view(1, T, 1) >= lengths.view(B, 1, 1)
-        h0 = x.new_zeros(1, B, H)
-        outputs = [self._direction(x, h0, "")]
-        if self.config.bidirectional:
-            outputs.append(self._direction(_reverse_within(x, lengths), h0, "_reverse"))
+        outputs = self.direction_outputs(x, lengths)
         finals = [out.gather(1, last).squeeze(1) for out in outputs]
         maxima = [out.masked_fill(padding, float("-inf")).amax(dim=1) for out in outputs]
         return torch.cat(finals + maxima, dim=-1)
+
+    def direction_outputs(self, x: torch.Tensor, lengths: torch.Tensor) -> list[torch.Tensor]:
+        """Each direction's outputs over the embedded reviews ``x`` (B, T, E), (B, T, H) each:
+        the forward one at position t has read tokens 0..t; the backward one ran over each
+        review reversed within its length, so at position t it has read the last t + 1
+        tokens (right to left). Positions past a review's length hold no meaning."""
+        h0 = x.new_zeros(1, x.shape[0], self.config.hidden)
+        outputs = [self._direction(x, h0, "")]
+        if self.config.bidirectional:
+            outputs.append(self._direction(reverse_within(x, lengths), h0, "_reverse"))
+        return outputs
 
     def _final_states_packed(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
@@ -167,7 +175,7 @@ class LSTMClassifier(nn.Module):
         fwd = self._direction(x, h0, "")  # (B, T, H); the LSTM is causal: padding after a
         feats = [fwd.gather(1, last).squeeze(1)]  # review's last token never reaches it
         if self.config.bidirectional:
-            x_rev = _reverse_within(x, lengths)  # (B, T, E)
+            x_rev = reverse_within(x, lengths)  # (B, T, E)
             bwd = self._direction(x_rev, h0, "_reverse")  # the backward weights, run forward
             feats.append(bwd.gather(1, last).squeeze(1))
         return torch.cat(feats, dim=-1)  # (B, directions * H)
@@ -197,7 +205,7 @@ class LSTMClassifier(nn.Module):
         B, T = ids.shape
         lstm = self.lstm
         suffixes = [""] + (["_reverse"] if self.config.bidirectional else [])
-        seqs = [ids] + ([_reverse_within(ids, lengths)] if self.config.bidirectional else [])
+        seqs = [ids] + ([reverse_within(ids, lengths)] if self.config.bidirectional else [])
         x = self.embedding(torch.stack(seqs).transpose(1, 2))  # (D, T, B, E)
         D, E = len(seqs), x.shape[-1]
         w_ih = torch.stack([getattr(lstm, f"weight_ih_l0{sfx}") for sfx in suffixes])
@@ -246,7 +254,7 @@ def ngram_hashes(
     return hashes.masked_fill(repeat, 0)
 
 
-def _reverse_within(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+def reverse_within(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     """Each review reversed within its length along dim 1 of ``x`` ((B, T) ids or (B, T, E)):
     x_rev[t] = x[length - 1 - t]; positions past the length hold copies of the first token,
     never read (the LSTM is causal)."""

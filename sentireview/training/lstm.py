@@ -55,6 +55,9 @@ class LSTMTrainConfig:
     teacher: Path | list[Path] | None = None
     unlabelled_split: str = "unsup"
     word_vectors: Path | None = None  # word2vec-format file to initialise the embedding
+    # a pre-trained language model's folder (training.language_model): the LSTM weights and
+    # the embedding rows of shared words start from it (after word_vectors, if both are set)
+    init_from: Path | None = None
     half_weights: bool = False  # store the weights as float16 (half the artifact's size)
     seed: int = 17
     resume: bool = False
@@ -202,6 +205,11 @@ def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
 
         found = init_embedding(model.embedding, vocab, Path(cfg.word_vectors))
         log.info("embedding: %d of %d words from %s", found, len(vocab), cfg.word_vectors)
+    if cfg.init_from:
+        from sentireview.training.language_model import load_pretrained
+
+        found = load_pretrained(model, vocab, Path(cfg.init_from))
+        log.info("language model %s: LSTM and %d of %d words", cfg.init_from, found, len(vocab))
     wide_fit = None
     if model.wide is not None:
         # Convex, deterministic, on the labelled training reviews only; then frozen.

@@ -47,7 +47,7 @@ def test_script_installs_a_working_model_and_resumes_by_skipping(tmp_path, monke
     (out / "stale.txt").write_text("from the previous model")
     argv = [
         "--archive", str(source), "--work", str(tmp_path / "work"), "--out", str(out),
-        "--rounds", "1", "--teacher-epochs", "1", "--student-epochs", "1",
+        "--rounds", "1", "--teacher-epochs", "1", "--student-epochs", "1", "--lm-epochs", "1",
     ]  # fmt: skip
     assert script.main(argv) == 0
     names = {p.name for p in out.iterdir()}
@@ -55,6 +55,9 @@ def test_script_installs_a_working_model_and_resumes_by_skipping(tmp_path, monke
     config = json.loads((out / "config.json").read_text())
     assert config["name"] == script.NAME and config["text"]["recipe"] == "words"
     assert config["weights_dtype"] == "float16"
+    # every round started from the language model the script pre-trained
+    assert config["training"]["init_from"] == str(tmp_path / "work" / "lm")
+    assert (tmp_path / "work" / "lm" / "lm.safetensors").exists()
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["n"] == 9 and 0 <= metrics["accuracy"] <= 1
     card = (out / "README.md").read_text()
@@ -66,6 +69,7 @@ def test_script_installs_a_working_model_and_resumes_by_skipping(tmp_path, monke
     chosen = tmp_path / "work" / selection["chosen"]
     assert (out / "model.safetensors").read_bytes() == (chosen / "model.safetensors").read_bytes()
     assert f"Shipped: {selection['chosen']}" in card
+    assert "pre-trained with the LSTM as a language model" in card
     scores = Predictor.load(out).predict_proba(["This film was wonderful", "dull, 2/10"])
     assert len(scores) == 2
     assert not list(tmp_path.glob("ml_model.*"))  # no temporary folders left behind
@@ -75,7 +79,7 @@ def test_script_installs_a_working_model_and_resumes_by_skipping(tmp_path, monke
     assert script.main(argv) == 0
     assert (tmp_path / "work" / "round1" / "model.safetensors").stat().st_mtime_ns == before
     skipped = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
-    assert len(skipped) == 5  # prepare, vectors, round 0, round 1, export
+    assert len(skipped) == 6  # prepare, vectors, language model, round 0, round 1, export
 
     # bench/ablation.py reads the same work folder
     ablation = _load("ablation_bench", ROOT / "bench" / "ablation.py")

@@ -39,14 +39,20 @@ def model_card(
         if chosen
         else ""
     )
+    lm_start = (
+        " and then pre-trained with the LSTM as a language model (each direction predicting\n"
+        "  the next word) on the 72,500 training and unlabelled reviews"
+        if t.get("init_from")
+        else ""
+    )
     return f"""# {config["name"]} (version {config["version"]})
 
 **What it is.** A light recurrent model for English movie-review sentiment: the tutorial's
-bidirectional LSTM, made smaller and given three things it lacked: word vectors learned from
-unlabelled reviews, distillation from its own earlier rounds over the 50,000 unlabelled
-IMDb reviews, and a "wide" linear part over hashed word 1-3-grams beside it (a wide-and-deep
-model). Output: P(positive) = sigmoid(a * LSTM logit + b * wide logit + c), with a, b, c
-fitted on the validation split. How much each part contributes is measured in
+bidirectional LSTM, made smaller and given what it lacked: word vectors and language-model
+pre-training on unlabelled reviews, distillation from its own earlier rounds over the 50,000
+unlabelled IMDb reviews, and a "wide" linear part over hashed word 1-3-grams beside it (a
+wide-and-deep model). Output: P(positive) = sigmoid(a * LSTM logit + b * wide logit + c),
+with a, b, c fitted on the validation split. How much each part contributes is measured in
 [docs/accuracy.md](../../../docs/accuracy.md).
 
 ## Data
@@ -59,8 +65,8 @@ fitted on the validation split. How much each part contributes is measured in
 
 ## Model
 - Embedding {m["vocab_size"]:,} words x {m["embed_dim"]} (min frequency {t["min_freq"]},
-  the {t["max_vocab"]:,} most frequent), started from word2vec vectors; bidirectional LSTM,
-  hidden {m["hidden"]} per direction; final states and max pooling over time; dropout
+  the {t["max_vocab"]:,} most frequent), started from word2vec vectors{lm_start}; bidirectional
+  LSTM, hidden {m["hidden"]} per direction; final states and max pooling over time; dropout
   {m["dropout"]}; linear -> 1 logit.
 - Wide part: {m["ngram_buckets"]:,} hashed buckets for the distinct 1-{m["ngram_orders"]}-grams
   of the review, fitted first as logistic regression (L2, C = {t["wide_c"]}) on NB-scaled
@@ -74,8 +80,9 @@ fitted on the validation split. How much each part contributes is measured in
 {round_rows}
 
 {chosen_line}
-Preparing the data took {_minutes(times.get("prepare_s"))} and the word vectors
-{_minutes(times.get("vectors_s"))} in the run that produced this folder (0 when reused).
+Preparing the data took {_minutes(times.get("prepare_s"))}, the word vectors
+{_minutes(times.get("vectors_s"))} and the language model {_minutes(times.get("lm_s"))} in the
+run that produced this folder (about 0 when reused).
 Batch {t["batch_size"]}, Adam lr {t["lr"]}, best checkpoint by validation loss of the LSTM,
 seed {t["seed"]}. Reproduce: `.venv/bin/python webapp/flask/train_shipped_model.py`.
 

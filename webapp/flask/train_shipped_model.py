@@ -9,13 +9,17 @@ checkpoint, so running the command again after an interruption continues where i
 1. the IMDb archive (``--archive``; else ``../shared/data/aclImdb_v1.tar.gz`` when present;
    else downloaded into ``dataset/``), prepared with the ``words`` recipe, official split;
 2. word2vec vectors (100 dimensions) from the training and the 50,000 unlabelled reviews;
-3. round 0: the wide-and-deep LSTM (BiLSTM 64 with max pooling, embedding started from the
-   vectors; beside it a hashed 1-3-gram part fitted as NB-scaled logistic regression) on the
+3. language-model pre-training (``--lm-epochs``; 0 skips it): the BiLSTM, its embedding
+   started from the vectors, learns to predict the next word (each direction in its reading
+   order) on the same 72,500 reviews;
+4. round 0: the wide-and-deep LSTM (BiLSTM 64 with max pooling, started from the language
+   model; beside it a hashed 1-3-gram part fitted as NB-scaled logistic regression) on the
    22,500 labelled training reviews;
-4. rounds 1..N: the same model trained again with the unlabelled reviews added, labelled
-   with the scores of earlier rounds (round 0 for round 1, then the mean of rounds 1..k-1):
-   distillation into the LSTM; the wide part stays fitted on the labelled reviews only;
-5. the round with the lowest validation log loss is chosen, evaluated on the 25,000
+5. rounds 1..N: the same model trained again (again from the language model) with the
+   unlabelled reviews added, labelled with the scores of earlier rounds (round 0 for round 1,
+   then the mean of rounds 1..k-1): distillation into the LSTM; the wide part stays fitted
+   on the labelled reviews only;
+6. the round with the lowest validation log loss is chosen, evaluated on the 25,000
    official test reviews (metrics.json, confusion matrix, loss curves), exported to ONNX
    (verified against PyTorch) and copied with its model card into ``--out``, replacing the
    folder in one rename.
@@ -102,7 +106,9 @@ def teachers_of(work: Path, k: int) -> list[Path]:
     return [work / f"round{j}" for j in teacher_rounds(k)]
 
 
-def train_round(work: Path, k: int, epochs: int, seed: int, teachers: list[Path]) -> Path:
+def train_round(
+    work: Path, k: int, epochs: int, seed: int, teachers: list[Path], lm: Path | None
+) -> Path:
     from sentireview.training.lstm import LSTMTrainConfig, train_lstm
 
     run = work / f"round{k}"
@@ -114,6 +120,7 @@ def train_round(work: Path, k: int, epochs: int, seed: int, teachers: list[Path]
             seed=seed,
             word_vectors=work / "word2vec.bin",
             teacher=teachers or None,
+            init_from=lm,
             resume=True,
             progress=False,
             device="cpu",
@@ -176,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, default=3, help="distillation rounds (default: 3)")
     p.add_argument("--teacher-epochs", type=int, default=4, help="round 0 (default: 4)")
     p.add_argument("--student-epochs", type=int, default=5, help="rounds 1.. (default: 5)")
+    p.add_argument(
+        "--lm-epochs", type=int, default=4, help="language-model epochs (0: none; default: 4)"
+    )
     p.add_argument("--seed", type=int, default=17)
     args = p.parse_args(argv)
     if os.environ.get("PYTHONHASHSEED") != "0":  # gensim's word2vec seeds words by hash()
@@ -187,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     from sentireview.data.prepare import prepare
     from sentireview.evaluate import evaluate_run
     from sentireview.export import export_onnx
+    from sentireview.training.language_model import WEIGHTS as LM_WEIGHTS
+    from sentireview.training.language_model import LMConfig, train_language_model
     from sentireview.training.word_vectors import WordVectorConfig, train_word_vectors
 
     work = args.work
@@ -203,9 +215,26 @@ def main(argv: list[str] | None = None) -> int:
         train_word_vectors(WordVectorConfig(data=work / "prepared", out=vectors, seed=args.seed))
     times["vectors_s"] = time.perf_counter() - t0
 
+    t0 = time.perf_counter()
+    lm = work / "lm" if args.lm_epochs > 0 else None
+    if lm is not None and step("language model", (lm / LM_WEIGHTS).exists()):
+        train_language_model(
+            LMConfig(
+                data=work / "prepared",
+                out=lm,
+                epochs=args.lm_epochs,
+                embed_dim=MODEL["embed_dim"],
+                hidden=MODEL["hidden"],
+                max_vocab=MODEL["max_vocab"],
+                word_vectors=vectors,
+                seed=args.seed,
+            )
+        )
+    times["lm_s"] = time.perf_counter() - t0
+
     for k in range(args.rounds + 1):
         epochs = args.teacher_epochs if k == 0 else args.student_epochs
-        train_round(work, k, epochs, args.seed, teachers_of(work, k))
+        train_round(work, k, epochs, args.seed, teachers_of(work, k), lm)
     run, valid_loss = choose_round(work, args.rounds)
 
     config = json.loads((run / "config.json").read_text("utf-8"))

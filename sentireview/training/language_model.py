@@ -1,0 +1,339 @@
+"""Language-model pre-training of the LSTM on unlabelled reviews (ULMFiT's first idea).
+
+Each direction of the bidirectional LSTM learns to predict the next word it will read: the
+forward one the word after position t, the backward one the word before it. Training text
+needs no labels, so the 50,000 unlabelled IMDb reviews and the training reviews' text
+(labels unused) all serve. The classifier then starts from the learned embedding and LSTM
+weights (:func:`load_pretrained`, ``LSTMTrainConfig.init_from``) instead of from word
+vectors alone: the recurrent weights, not only the word vectors, come pre-trained.
+
+A softmax over 30,000 words at every position would cost far more than the small LSTM
+(measured: ``nn.AdaptiveLogSoftmaxWithLoss`` with a 2,000-word head still took 0.9 s per batch
+of 64 reviews, 90% of the step), so training uses a sampled softmax (Jean et al. 2015): each
+batch scores the true next word against ``negatives`` words drawn once for the batch from the
+unigram distribution raised to 0.75, with the usual log-probability correction. The
+validation perplexity is computed with the full softmax. The output layers are discarded
+after training.
+
+The folder written (``out``): ``vocab.json``, ``lm.safetensors`` (embedding and LSTM weights,
+under the classifier's parameter names), ``lm_config.json`` and ``history.json``; while
+training, ``checkpoint.pt`` (every ``checkpoint_every`` batches and at each epoch's end, atomic)
+lets an interrupted run resume where it stopped, to the same result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from sentireview.errors import SentiReviewError
+from sentireview.models.lstm import LSTMClassifier, LSTMConfig, reverse_within
+from sentireview.training.batching import bucket_batches, eval_batches
+from sentireview.training.checkpoint import (
+    atomic_torch_save,
+    load_checkpoint,
+    load_weights,
+    save_weights_atomic,
+)
+from sentireview.training.data import read_split, read_unlabelled
+from sentireview.vocab import PAD_ID, Vocab
+
+log = logging.getLogger(__name__)
+
+WEIGHTS = "lm.safetensors"
+CONFIG = "lm_config.json"
+CHECKPOINT = "checkpoint.pt"
+
+
+@dataclass
+class LMConfig:
+    """Settings of the language-model pre-training."""
+
+    data: Path
+    out: Path
+    splits: Sequence[str] = ("train", "unsup")  # the `clean` text of these; labels unused
+    embed_dim: int = 100
+    hidden: int = 64
+    min_freq: int = 3
+    max_vocab: int | None = 30_000
+    max_words: int = 400  # the first words of each review (the cost grows with length)
+    epochs: int = 2
+    batch_size: int = 64
+    lr: float = 2e-3  # peak; linear warm-up over the first 2% of steps, then linear decay
+    dropout: float = 0.2  # on the embedded words and on the outputs before the heads
+    negatives: int = 256  # sampled words per batch and direction
+    clip: float = 1.0
+    word_vectors: Path | None = None  # word2vec file to start the embedding
+    valid_reviews: int = 500  # validation reviews for the perplexity after each epoch
+    checkpoint_every: int = 300  # batches
+    seed: int = 17
+    limit: int | None = None  # at most this many training reviews (tests, quick runs)
+
+
+class SampledSoftmax(nn.Module):
+    """Next-word output layer (hidden -> vocabulary) trained by sampled softmax."""
+
+    def __init__(self, hidden: int, vocab_size: int) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(vocab_size, hidden) * hidden**-0.5)
+        self.bias = nn.Parameter(torch.zeros(vocab_size))
+
+    def sampled_loss(
+        self, h: torch.Tensor, target: torch.Tensor, negatives: torch.Tensor, log_q: torch.Tensor
+    ) -> torch.Tensor:
+        """Summed loss of (N, H) states against their (N,) targets and shared negatives."""
+        true = (h * self.weight[target]).sum(-1) + self.bias[target] - log_q[target]
+        neg = h @ self.weight[negatives].T + self.bias[negatives] - log_q[negatives]
+        neg = neg.masked_fill(negatives.view(1, -1) == target.view(-1, 1), float("-inf"))
+        return -(true - torch.logaddexp(true, torch.logsumexp(neg, dim=1))).sum()
+
+    def full_loss(self, h: torch.Tensor, target: torch.Tensor, chunk: int = 2048) -> torch.Tensor:
+        """Summed cross-entropy over the whole vocabulary (evaluation)."""
+        total = h.new_zeros(())
+        for start in range(0, h.shape[0], chunk):
+            logits = h[start : start + chunk] @ self.weight.T + self.bias
+            total = total + nn.functional.cross_entropy(
+                logits, target[start : start + chunk], reduction="sum"
+            )
+        return total
+
+
+class BidirectionalLM(nn.Module):
+    """An LSTMClassifier's embedding and LSTM, with one next-word output layer per direction."""
+
+    def __init__(
+        self, encoder: LSTMClassifier, counts: torch.Tensor, dropout: float, negatives: int
+    ) -> None:
+        super().__init__()
+        cfg = encoder.config
+        self.encoder = encoder
+        self.drop = nn.Dropout(dropout)
+        self.heads = nn.ModuleList(SampledSoftmax(cfg.hidden, cfg.vocab_size) for _ in range(2))
+        q = counts.double().clamp(min=1) ** 0.75
+        q[PAD_ID] = 0.0
+        self.register_buffer("sampling", (q / q.sum()).float(), persistent=False)
+        self.negatives = min(negatives, cfg.vocab_size - 1)
+        # expected count of each word among the negatives: the correction's log Q
+        expected = 1 - (1 - q / q.sum()) ** self.negatives
+        self.register_buffer("log_q", expected.clamp(min=1e-12).log().float(), persistent=False)
+
+    def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """Summed negative log-likelihood of every predicted word (sampled while training,
+        full softmax in eval mode) and how many words were predicted."""
+        B, T = ids.shape
+        x = self.drop(self.encoder.embedding(ids))
+        outputs = self.encoder.direction_outputs(x, lengths)
+        targets = [ids, reverse_within(ids, lengths)]
+        # position t predicts the word at t + 1 of its direction's reading order
+        keep = torch.arange(T - 1).view(1, -1) < (lengths - 1).view(B, 1)
+        total = x.new_zeros(())
+        for out, target, head in zip(outputs, targets, self.heads, strict=True):
+            h, y = self.drop(out[:, :-1][keep]), target[:, 1:][keep]
+            if self.training:
+                negatives = torch.multinomial(self.sampling, self.negatives, replacement=True)
+                total = total + head.sampled_loss(h, y, negatives, self.log_q)
+            else:
+                total = total + head.full_loss(h, y)
+        return total, int(keep.sum()) * 2
+
+
+def _ids(vocab: Vocab, texts: list[str], max_words: int) -> list[list[int]]:
+    out = []
+    for t in texts:
+        ids = vocab.encode(t, max_words)
+        if len(ids) >= 2:  # a one-word review predicts nothing
+            out.append(ids)
+    return out
+
+
+def _batch(ids: list[list[int]], indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    lengths = torch.tensor([len(ids[i]) for i in indices])
+    padded = torch.full((len(indices), int(lengths.max())), PAD_ID, dtype=torch.int64)
+    for row, i in enumerate(indices):
+        padded[row, : lengths[row]] = torch.as_tensor(ids[i])
+    return padded, lengths
+
+
+@torch.no_grad()
+def perplexity(model: BidirectionalLM, ids: list[list[int]], batch_size: int = 128) -> float:
+    """exp(mean next-word loss) over both directions."""
+    was = model.training
+    model.eval()
+    total, count = 0.0, 0
+    for indices in eval_batches([len(x) for x in ids], batch_size):
+        loss, n = model(*_batch(ids, indices))
+        total, count = total + float(loss), count + n
+    model.train(was)
+    return math.exp(total / max(count, 1))
+
+
+def train_language_model(cfg: LMConfig) -> dict[str, object]:
+    """Pre-train and write ``cfg.out`` (see the module docstring); returns a summary. Resumes
+    from ``cfg.out/checkpoint.pt`` when it is there; a finished folder is left as it is."""
+    out = Path(cfg.out)
+    if (out / WEIGHTS).exists():
+        log.info("%s already holds a trained language model", out)
+        return json.loads((out / CONFIG).read_text(encoding="utf-8"))["summary"]
+    texts: list[str] = []
+    for split in cfg.splits:
+        texts += read_unlabelled(cfg.data, split, "clean")
+    if cfg.limit is not None:
+        texts = texts[: cfg.limit]
+    vocab_path = out / "vocab.json"
+    state = load_checkpoint(out / CHECKPOINT)
+    if state is not None and vocab_path.exists():
+        vocab = Vocab.load(vocab_path)
+    else:
+        state = None
+        vocab = Vocab.build(texts, min_freq=cfg.min_freq, max_size=cfg.max_vocab)
+        out.mkdir(parents=True, exist_ok=True)
+        vocab.save(vocab_path)
+    train_ids = _ids(vocab, texts, cfg.max_words)
+    valid_texts, _ = read_split(cfg.data, "valid", "clean", limit=cfg.valid_reviews)
+    valid_ids = _ids(vocab, valid_texts, cfg.max_words)
+    if not train_ids or not valid_ids:
+        raise SentiReviewError(f"{cfg.data}: no reviews of two words or more to train on")
+
+    torch.manual_seed(cfg.seed)
+    encoder = LSTMClassifier(LSTMConfig(len(vocab), cfg.embed_dim, cfg.hidden, pooling="last_max"))
+    if cfg.word_vectors:
+        from sentireview.training.word_vectors import init_embedding
+
+        init_embedding(encoder.embedding, vocab, Path(cfg.word_vectors))
+    counts = torch.bincount(torch.tensor([i for x in train_ids for i in x]), minlength=len(vocab))
+    model = BidirectionalLM(encoder, counts, cfg.dropout, cfg.negatives)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    lengths = [len(x) for x in train_ids]
+    per_epoch = len(bucket_batches(lengths, cfg.batch_size, cfg.seed, 0))
+    total_steps = per_epoch * cfg.epochs
+    warmup = max(1, total_steps // 50)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda s: min((s + 1) / warmup, max(0.0, (total_steps - s) / max(1, total_steps - warmup))),
+    )
+    epoch, position, history = 0, 0, []
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        torch.set_rng_state(state["rng"])
+        epoch, position = int(state["epoch"]), int(state["position"])
+        history = json.loads(state["history"])
+        log.info("resuming at epoch %d, batch %d of %d", epoch + 1, position, per_epoch)
+
+    def save(epoch: int, position: int) -> None:
+        atomic_torch_save(
+            {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "rng": torch.get_rng_state(),
+                "epoch": epoch,
+                "position": position,
+                "history": json.dumps(history),
+            },
+            out / CHECKPOINT,
+        )
+
+    log.info(
+        "language model: %d reviews, %d words of vocabulary, %d batches per epoch",
+        len(train_ids),
+        len(vocab),
+        per_epoch,
+    )
+    model.train()
+    t0 = time.perf_counter()
+    while epoch < cfg.epochs:
+        batches = bucket_batches(lengths, cfg.batch_size, cfg.seed, epoch)
+        running, words = 0.0, 0
+        for b in range(position, len(batches)):
+            loss, n = model(*_batch(train_ids, batches[b]))
+            optimizer.zero_grad(set_to_none=True)
+            (loss / n).backward()
+            nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
+            optimizer.step()
+            scheduler.step()
+            running, words = running + float(loss.detach()), words + n
+            if (b + 1) % cfg.checkpoint_every == 0:
+                log.info(
+                    "epoch %d batch %d/%d: sampled training loss %.3f (%.0f s)",
+                    epoch + 1,
+                    b + 1,
+                    len(batches),
+                    running / words,
+                    time.perf_counter() - t0,
+                )
+                save(epoch, b + 1)
+        row = {
+            "epoch": epoch + 1,
+            # the sampled softmax's loss: lower than the full one, comparable across epochs
+            "train_sampled_loss": round(running / words, 4) if words else None,
+            "valid_perplexity": round(perplexity(model, valid_ids), 2),
+            "elapsed_s": round(time.perf_counter() - t0, 1),
+        }
+        history.append(row)
+        log.info("language model %s", row)
+        epoch, position = epoch + 1, 0
+        save(epoch, 0)
+
+    weights = {k: v for k, v in encoder.state_dict().items() if not k.startswith("fc.")}
+    save_weights_atomic(weights, out / WEIGHTS)
+    summary = {"history": history, "reviews": len(train_ids), "vocab": len(vocab)}
+    settings = {k: _plain(v) for k, v in dataclasses.asdict(cfg).items()}
+    tmp = out / (CONFIG + ".tmp")
+    tmp.write_text(json.dumps({"config": settings, "summary": summary}, indent=2) + "\n")
+    tmp.replace(out / CONFIG)
+    (out / "history.json").write_text(json.dumps(history, indent=2) + "\n")
+    (out / CHECKPOINT).unlink(missing_ok=True)
+    return summary
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+@torch.no_grad()
+def load_pretrained(model: LSTMClassifier, vocab: Vocab, folder: Path) -> int:
+    """Start ``model`` from a pre-trained language model: its LSTM weights, and the embedding
+    rows of the words both vocabularies share (the others keep their start). Returns how many
+    words were found; raises SentiReviewError when the shapes differ."""
+    folder = Path(folder)
+    try:
+        weights = load_weights(folder / WEIGHTS)
+        lm_vocab = Vocab.load(folder / "vocab.json")
+    except (OSError, ValueError) as exc:
+        raise SentiReviewError(f"cannot read a language model in {folder}: {exc}") from None
+    own = model.state_dict()
+    for name, tensor in weights.items():
+        if name == "embedding.weight":
+            continue
+        if name not in own or own[name].shape != tensor.shape:
+            raise SentiReviewError(
+                f"{folder}: {name} {tuple(tensor.shape)} does not fit this model "
+                f"(embedding and hidden sizes must match the language model's)"
+            )
+        own[name].copy_(tensor)
+    embedding = weights["embedding.weight"]
+    if embedding.shape[1] != model.config.embed_dim:
+        raise SentiReviewError(
+            f"{folder}: {embedding.shape[1]}-dimensional embedding, the model has "
+            f"{model.config.embed_dim}"
+        )
+    rows = [(i, lm_vocab.stoi[w]) for i, w in enumerate(vocab.itos) if w in lm_vocab.stoi]
+    if rows:
+        target, source = (torch.tensor(r) for r in zip(*rows, strict=True))
+        model.embedding.weight[target] = embedding[source].to(model.embedding.weight.dtype)
+    return len(rows)
