@@ -9,16 +9,16 @@ checkpoint, so running the command again after an interruption continues where i
 1. the IMDb archive (``--archive``; else ``../shared/data/aclImdb_v1.tar.gz`` when present;
    else downloaded into ``dataset/``), prepared with the ``words`` recipe, official split;
 2. word2vec vectors (100 dimensions) from the training and the 50,000 unlabelled reviews;
-3. language-model pre-training (``--lm-epochs``; 0 skips it): the BiLSTM, its embedding
-   started from the vectors, learns to predict the next word (each direction in its reading
-   order) on the same 72,500 reviews;
-4. round 0: the wide-and-deep LSTM (BiLSTM 64 with max pooling, started from the language
-   model; beside it a hashed 1-3-gram part fitted as NB-scaled logistic regression) on the
+3. only with ``--lm-epochs N``: language-model pre-training, the BiLSTM (embedding started
+   from the vectors) learns to predict the next word (each direction in its reading order) on
+   the same 72,500 reviews, and every round starts from it. Off by default: with 4 epochs it
+   made the LSTM alone better but not the model (docs/accuracy.md);
+4. round 0: the wide-and-deep LSTM (BiLSTM 64 with max pooling, embedding started from the
+   vectors; beside it a hashed 1-3-gram part fitted as NB-scaled logistic regression) on the
    22,500 labelled training reviews;
-5. rounds 1..N: the same model trained again (again from the language model) with the
-   unlabelled reviews added, labelled with the scores of earlier rounds (round 0 for round 1,
-   then the mean of rounds 1..k-1): distillation into the LSTM; the wide part stays fitted
-   on the labelled reviews only;
+5. rounds 1..N: the same model trained again with the unlabelled reviews added, labelled
+   with the scores of earlier rounds (round 0 for round 1, then the mean of rounds 1..k-1):
+   distillation into the LSTM; the wide part stays fitted on the labelled reviews only;
 6. the round with the lowest validation log loss is chosen, evaluated on the 25,000
    official test reviews (metrics.json, confusion matrix, loss curves), exported to ONNX
    (verified against PyTorch) and copied with its model card into ``--out``, replacing the
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--teacher-epochs", type=int, default=4, help="round 0 (default: 4)")
     p.add_argument("--student-epochs", type=int, default=5, help="rounds 1.. (default: 5)")
     p.add_argument(
-        "--lm-epochs", type=int, default=4, help="language-model epochs (0: none; default: 4)"
+        "--lm-epochs", type=int, default=0, help="language-model epochs (default: 0, none)"
     )
     p.add_argument("--seed", type=int, default=17)
     args = p.parse_args(argv)
