@@ -2,7 +2,10 @@
 
 Writes into the top of the run folder: ``metrics.json``, ``confusion_matrix.png`` (seaborn
 heatmap), ``loss_curves.png`` (train and validation loss from history.json, one panel per
-stage) and ``classification_report.txt`` (sklearn). For a transformer run, the best stage-1
+stage) and ``classification_report.txt`` (sklearn). These are the test split's: evaluating
+another split writes ``metrics_{split}.json``, ``confusion_matrix_{split}.png`` and
+``classification_report_{split}.txt`` instead, so the figures an artifact reports (and the
+web app shows) stay the test set's. For a transformer run, the best stage-1
 weights (``checkpoints/pretrain-best.safetensors``) are evaluated too, side by side.
 """
 
@@ -118,7 +121,8 @@ def evaluate_run(
     backend: str = "torch",
     batch_size: int = 128,
 ) -> dict[str, Any]:
-    """Evaluate ``run_dir`` on ``data_dir/{split}.parquet``; writes metrics.json and plots."""
+    """Evaluate ``run_dir`` on ``data_dir/{split}.parquet``; writes metrics.json and plots
+    (``metrics_{split}.json`` and so on for a split other than test)."""
     run_dir = Path(run_dir)
     config = artifact.read_config(run_dir)
     column = config["text"].get("column", "clean")
@@ -157,15 +161,17 @@ def evaluate_run(
         metrics["accuracy"],
         metrics["report_text"],
     )
-    artifact.write_json(run_dir / "metrics.json", metrics)
-    (run_dir / "classification_report.txt").write_text(metrics["report_text"], encoding="utf-8")
+    suffix = "" if split == "test" else f"_{split}"
+    artifact.write_json(run_dir / f"metrics{suffix}.json", metrics)
+    report = run_dir / f"classification_report{suffix}.txt"
+    report.write_text(metrics["report_text"], encoding="utf-8")
     stages = metrics.get("stages")
     matrices = (  # the transformer's two stages side by side
         {f"{name} ({split})": m["confusion_matrix"] for name, m in stages.items()}
         if stages
         else {f"{config['name']} ({split})": metrics["confusion_matrix"]}
     )
-    plot_confusions(matrices, run_dir / "confusion_matrix.png")
+    plot_confusions(matrices, run_dir / f"confusion_matrix{suffix}.png")
     history_path = run_dir / "history.json"
     history = json.loads(history_path.read_text(encoding="utf-8")) if history_path.exists() else []
     plot_loss_curves(history, run_dir / "loss_curves.png")

@@ -48,6 +48,18 @@ def test_evaluate_writes_report_and_plots(trained, capsys):
         assert (out / name).read_bytes()[:4] == b"\x89PNG"
 
 
+def test_evaluating_another_split_leaves_the_test_metrics_alone(trained, capsys):
+    data, out = trained
+    assert main(["evaluate", str(out), "--data", str(data)]) == 0
+    test_metrics = (out / "metrics.json").read_text()
+    assert main(["evaluate", str(out), "--data", str(data), "--split", "valid"]) == 0
+    assert (out / "metrics.json").read_text() == test_metrics
+    valid = json.loads((out / "metrics_valid.json").read_text())
+    assert valid["split"] == "valid" and valid["n"] == 32
+    assert (out / "confusion_matrix_valid.png").read_bytes()[:4] == b"\x89PNG"
+    assert "positive" in (out / "classification_report_valid.txt").read_text()
+
+
 def test_predict_cli(trained, tmp_path, capsys):
     _, out = trained
     assert main(["predict", str(out), "good great loved", "awful bad"]) == 0
