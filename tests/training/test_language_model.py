@@ -153,6 +153,14 @@ def test_train_lm_cli(dataset, tmp_path, capsys):
     args = ["train", "lm", "--data", str(dataset), "--out", str(out), "--splits", "train"]
     rc = main([*args, "--epochs", "1", "--embed-dim", "8", "--hidden", "4", "--limit", "40"])
     assert rc == 0 and (out / WEIGHTS).exists()
+    run = tmp_path / "run"
+    rc = main(
+        ["train", "lstm", "--data", str(dataset), "--out", str(run), "--init-from", str(out)]
+        + ["--embed-dim", "8", "--hidden", "4", "--epochs", "1", "--min-freq", "1"]
+        + ["--no-progress"]
+    )
+    assert rc == 0
+    assert json.loads((run / "config.json").read_text())["training"]["init_from"] == str(out)
     rc = main(["train", "lm", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "x")])
     err = capsys.readouterr().err
     assert rc != 0 and err.count("\n") == 1 and "not found" in err
