@@ -45,11 +45,14 @@ def model_card(
         if t.get("init_from")
         else ""
     )
+    pretraining = (
+        "word vectors and language-model pre-training" if t.get("init_from") else "word vectors"
+    )
     return f"""# {config["name"]} (version {config["version"]})
 
 **What it is.** A light recurrent model for English movie-review sentiment: the tutorial's
-bidirectional LSTM, made smaller and given what it lacked: word vectors and language-model
-pre-training on unlabelled reviews, distillation from its own earlier rounds over the 50,000
+bidirectional LSTM, made smaller and given what it lacked: {pretraining} on unlabelled
+reviews, distillation from its own earlier rounds over the 50,000
 unlabelled IMDb reviews, and a "wide" linear part over hashed word 1-3-grams beside it (a
 wide-and-deep model). Output: P(positive) = sigmoid(a * LSTM logit + b * wide logit + c),
 with a, b, c fitted on the validation split. How much each part contributes is measured in
@@ -58,7 +61,7 @@ with a, b, c fitted on the validation split. How much each part contributes is m
 ## Data
 - IMDb (Maas et al., ACL 2011), official split: the 25,000 training reviews split 22,500 /
   2,500 (train / validation, seed {t["seed"]}), the 25,000 test reviews never used in training,
-  and the 50,000 unlabelled reviews (word vectors and distillation only).
+  and the 50,000 unlabelled reviews ({pretraining} and distillation only).
 - Text: the `{config["text"]["recipe"]}` recipe (HTML breaks removed, lowercase, NLTK
   TweetTokenizer, every word kept, "does n't" read as "doesn't"), first
   {config["text"]["max_tokens"]} tokens.
