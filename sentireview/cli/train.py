@@ -125,6 +125,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--word-vectors", type=Path, default=None, metavar="FILE", help="start the embedding"
     )
     lm.add_argument("--limit", type=positive_int, default=None, help="at most N reviews")
+    lm.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: auto)")
     lm.add_argument("--seed", type=int, default=17, help="default: 17")
     lm.set_defaults(func=_train_lm)
 
@@ -247,6 +248,7 @@ def _train_lm(args: argparse.Namespace) -> int:
         word_vectors=args.word_vectors,
         limit=args.limit,
         seed=args.seed,
+        device=args.device,
     )
     summary = train_language_model(cfg)
     log.info("done: %s (%s)", args.out, summary["history"][-1] if summary["history"] else "")

@@ -46,9 +46,12 @@ from sentireview.training.checkpoint import (
     atomic_torch_save,
     load_checkpoint,
     load_weights,
+    rng_state,
     save_weights_atomic,
+    set_rng_state,
 )
 from sentireview.training.data import read_split, read_unlabelled
+from sentireview.training.distributed import pick_device
 from sentireview.vocab import PAD_ID, Vocab
 
 log = logging.getLogger(__name__)
@@ -81,6 +84,7 @@ class LMConfig:
     checkpoint_every: int = 300  # batches
     seed: int = 17
     limit: int | None = None  # at most this many training reviews (tests, quick runs)
+    device: str | None = None  # default: the GPU when there is one, else the CPU
 
 
 class SampledSoftmax(nn.Module):
@@ -138,7 +142,7 @@ class BidirectionalLM(nn.Module):
         outputs = self.encoder.direction_outputs(x, lengths)
         targets = [ids, reverse_within(ids, lengths)]
         # position t predicts the word at t + 1 of its direction's reading order
-        keep = torch.arange(T - 1).view(1, -1) < (lengths - 1).view(B, 1)
+        keep = torch.arange(T - 1, device=ids.device).view(1, -1) < (lengths - 1).view(B, 1)
         total = x.new_zeros(())
         for out, target, head in zip(outputs, targets, self.heads, strict=True):
             h, y = self.drop(out[:, :-1][keep]), target[:, 1:][keep]
@@ -159,12 +163,14 @@ def _ids(vocab: Vocab, texts: list[str], max_words: int) -> list[list[int]]:
     return out
 
 
-def _batch(ids: list[list[int]], indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+def _batch(
+    ids: list[list[int]], indices: Sequence[int], device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
     lengths = torch.tensor([len(ids[i]) for i in indices])
     padded = torch.full((len(indices), int(lengths.max())), PAD_ID, dtype=torch.int64)
     for row, i in enumerate(indices):
         padded[row, : lengths[row]] = torch.as_tensor(ids[i])
-    return padded, lengths
+    return padded.to(device), lengths.to(device)
 
 
 @torch.no_grad()
@@ -173,8 +179,9 @@ def perplexity(model: BidirectionalLM, ids: list[list[int]], batch_size: int = 1
     was = model.training
     model.eval()
     total, count = 0.0, 0
+    device = next(model.parameters()).device
     for indices in eval_batches([len(x) for x in ids], batch_size):
-        loss, n = model(*_batch(ids, indices))
+        loss, n = model(*_batch(ids, indices, device))
         total, count = total + float(loss), count + n
     model.train(was)
     return math.exp(total / max(count, 1))
@@ -214,7 +221,8 @@ def train_language_model(cfg: LMConfig) -> dict[str, object]:
 
         init_embedding(encoder.embedding, vocab, Path(cfg.word_vectors))
     counts = torch.bincount(torch.tensor([i for x in train_ids for i in x]), minlength=len(vocab))
-    model = BidirectionalLM(encoder, counts, cfg.dropout, cfg.negatives)
+    device = pick_device(0, cfg.device)
+    model = BidirectionalLM(encoder, counts, cfg.dropout, cfg.negatives).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     lengths = [len(x) for x in train_ids]
     per_epoch = len(bucket_batches(lengths, cfg.batch_size, cfg.seed, 0))
@@ -229,7 +237,7 @@ def train_language_model(cfg: LMConfig) -> dict[str, object]:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
-        torch.set_rng_state(state["rng"])
+        set_rng_state(state["rng"], device)
         epoch, position = int(state["epoch"]), int(state["position"])
         history = json.loads(state["history"])
         log.info("resuming at epoch %d, batch %d of %d", epoch + 1, position, per_epoch)
@@ -240,7 +248,7 @@ def train_language_model(cfg: LMConfig) -> dict[str, object]:
                 "model": model.state_dict(),
                 "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(),
-                "rng": torch.get_rng_state(),
+                "rng": rng_state(device),
                 "epoch": epoch,
                 "position": position,
                 "history": json.dumps(history),
@@ -260,7 +268,7 @@ def train_language_model(cfg: LMConfig) -> dict[str, object]:
         batches = bucket_batches(lengths, cfg.batch_size, cfg.seed, epoch)
         running, words = 0.0, 0
         for b in range(position, len(batches)):
-            loss, n = model(*_batch(train_ids, batches[b]))
+            loss, n = model(*_batch(train_ids, batches[b], device))
             optimizer.zero_grad(set_to_none=True)
             (loss / n).backward()
             nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
@@ -289,7 +297,7 @@ def train_language_model(cfg: LMConfig) -> dict[str, object]:
         epoch, position = epoch + 1, 0
         save(epoch, 0)
 
-    weights = {k: v for k, v in encoder.state_dict().items() if not k.startswith("fc.")}
+    weights = {k: v.cpu() for k, v in encoder.state_dict().items() if not k.startswith("fc.")}
     save_weights_atomic(weights, out / WEIGHTS)
     summary = {"history": history, "reviews": len(train_ids), "vocab": len(vocab)}
     settings = {k: _plain(v) for k, v in dataclasses.asdict(cfg).items()}

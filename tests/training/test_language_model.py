@@ -151,6 +151,7 @@ def test_lstm_training_starts_from_the_language_model(dataset, tmp_path, monkeyp
 def test_train_lm_cli(dataset, tmp_path, capsys):
     out = tmp_path / "lm"
     args = ["train", "lm", "--data", str(dataset), "--out", str(out), "--splits", "train"]
+    args += ["--device", "cpu"]
     rc = main([*args, "--epochs", "1", "--embed-dim", "8", "--hidden", "4", "--limit", "40"])
     assert rc == 0 and (out / WEIGHTS).exists()
     run = tmp_path / "run"
