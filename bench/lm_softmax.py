@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = [
         ("full softmax (baseline)", _OtherHeads(encoder(), "full")),
         ("adaptive softmax, clusters 2,000 / 10,000", _OtherHeads(encoder(), "adaptive")),
-        ("sampled softmax, 256 negatives (shipped)", BidirectionalLM(encoder(), counts, 0.2, 256)),
+        ("sampled softmax, 256 negatives (train lm)", BidirectionalLM(encoder(), counts, 0.2, 256)),
     ]
     print(f"one step, batch {BATCH} x {WORDS} words, {args.threads} threads (median)\n")
     print("| output layer | s per step | vs full |\n|---|---:|---:|")

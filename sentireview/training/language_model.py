@@ -20,9 +20,11 @@ LSTM alone about 0.3 points better on the test split, but the shipped wide-and-d
 better, so the shipped model's script leaves it off by default (``--lm-epochs``).
 
 The folder written (``out``): ``vocab.json``, ``lm.safetensors`` (embedding and LSTM weights,
-under the classifier's parameter names), ``lm_config.json`` and ``history.json``; while
-training, ``checkpoint.pt`` (every ``checkpoint_every`` batches and at each epoch's end, atomic)
-lets an interrupted run resume where it stopped, to the same result.
+under the classifier's parameter names), ``history.json`` and, last, ``lm_config.json`` (its
+presence marks a finished run); while training, ``checkpoint.pt`` (every ``checkpoint_every``
+batches and at each epoch's end, atomic, with the run's settings) lets an interrupted run
+resume where it stopped, to the same weights and history. Resuming with other settings is
+refused with a one-line error.
 """
 
 from __future__ import annotations
@@ -37,8 +39,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from torch import nn
 
+from sentireview.artifact import write_json
 from sentireview.errors import SentiReviewError
 from sentireview.models.lstm import LSTMClassifier, LSTMConfig, reverse_within
 from sentireview.training.batching import bucket_batches, eval_batches
@@ -130,8 +134,9 @@ class BidirectionalLM(nn.Module):
         q[PAD_ID] = 0.0
         self.register_buffer("sampling", (q / q.sum()).float(), persistent=False)
         self.negatives = min(negatives, cfg.vocab_size - 1)
-        # expected count of each word among the negatives: the correction's log Q
-        expected = 1 - (1 - q / q.sum()) ** self.negatives
+        # log Q: the log of each word's expected count among the negatives (drawn with
+        # replacement, duplicates kept), k * p
+        expected = self.negatives * q / q.sum()
         self.register_buffer("log_q", expected.clamp(min=1e-12).log().float(), persistent=False)
 
     def forward(self, ids: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, int]:
@@ -191,7 +196,7 @@ def train_language_model(cfg: LMConfig) -> dict[str, object]:
     """Pre-train and write ``cfg.out`` (see the module docstring); returns a summary. Resumes
     from ``cfg.out/checkpoint.pt`` when it is there; a finished folder is left as it is."""
     out = Path(cfg.out)
-    if (out / WEIGHTS).exists():
+    if is_trained(out):
         log.info("%s already holds a trained language model", out)
         return json.loads((out / CONFIG).read_text(encoding="utf-8"))["summary"]
     texts: list[str] = []
@@ -200,7 +205,14 @@ def train_language_model(cfg: LMConfig) -> dict[str, object]:
     if cfg.limit is not None:
         texts = texts[: cfg.limit]
     vocab_path = out / "vocab.json"
+    settings = {
+        k: _plain(v)
+        for k, v in dataclasses.asdict(cfg).items()
+        if k not in ("out", "device", "checkpoint_every")
+    }
     state = load_checkpoint(out / CHECKPOINT)
+    if state is not None:
+        _check_same_settings(out, json.loads(state["settings"]), settings)
     if state is not None and vocab_path.exists():
         vocab = Vocab.load(vocab_path)
     else:
@@ -233,6 +245,7 @@ def train_language_model(cfg: LMConfig) -> dict[str, object]:
         lambda s: min((s + 1) / warmup, max(0.0, (total_steps - s) / max(1, total_steps - warmup))),
     )
     epoch, position, history = 0, 0, []
+    running, words, elapsed = 0.0, 0, 0.0  # the epoch's loss so far; time of earlier sessions
     if state is not None:
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
@@ -240,6 +253,8 @@ def train_language_model(cfg: LMConfig) -> dict[str, object]:
         set_rng_state(state["rng"], device)
         epoch, position = int(state["epoch"]), int(state["position"])
         history = json.loads(state["history"])
+        running, words = float(state["running"]), int(state["words"])
+        elapsed = float(state["elapsed_s"])
         log.info("resuming at epoch %d, batch %d of %d", epoch + 1, position, per_epoch)
 
     def save(epoch: int, position: int) -> None:
@@ -252,6 +267,10 @@ def train_language_model(cfg: LMConfig) -> dict[str, object]:
                 "epoch": epoch,
                 "position": position,
                 "history": json.dumps(history),
+                "settings": json.dumps(settings),
+                "running": running,
+                "words": words,
+                "elapsed_s": elapsed + time.perf_counter() - t0,
             },
             out / CHECKPOINT,
         )
@@ -266,7 +285,6 @@ def train_language_model(cfg: LMConfig) -> dict[str, object]:
     t0 = time.perf_counter()
     while epoch < cfg.epochs:
         batches = bucket_batches(lengths, cfg.batch_size, cfg.seed, epoch)
-        running, words = 0.0, 0
         for b in range(position, len(batches)):
             loss, n = model(*_batch(train_ids, batches[b], device))
             optimizer.zero_grad(set_to_none=True)
@@ -282,7 +300,7 @@ def train_language_model(cfg: LMConfig) -> dict[str, object]:
                     b + 1,
                     len(batches),
                     running / words,
-                    time.perf_counter() - t0,
+                    elapsed + time.perf_counter() - t0,
                 )
                 save(epoch, b + 1)
         row = {
@@ -290,23 +308,34 @@ def train_language_model(cfg: LMConfig) -> dict[str, object]:
             # the sampled softmax's loss: lower than the full one, comparable across epochs
             "train_sampled_loss": round(running / words, 4) if words else None,
             "valid_perplexity": round(perplexity(model, valid_ids), 2),
-            "elapsed_s": round(time.perf_counter() - t0, 1),
+            "elapsed_s": round(elapsed + time.perf_counter() - t0, 1),
         }
         history.append(row)
         log.info("language model %s", row)
-        epoch, position = epoch + 1, 0
+        epoch, position, running, words = epoch + 1, 0, 0.0, 0
         save(epoch, 0)
 
     weights = {k: v.cpu() for k, v in encoder.state_dict().items() if not k.startswith("fc.")}
     save_weights_atomic(weights, out / WEIGHTS)
     summary = {"history": history, "reviews": len(train_ids), "vocab": len(vocab)}
-    settings = {k: _plain(v) for k, v in dataclasses.asdict(cfg).items()}
-    tmp = out / (CONFIG + ".tmp")
-    tmp.write_text(json.dumps({"config": settings, "summary": summary}, indent=2) + "\n")
-    tmp.replace(out / CONFIG)
-    (out / "history.json").write_text(json.dumps(history, indent=2) + "\n")
+    write_json(out / "history.json", history)
+    write_json(out / CONFIG, {"config": settings, "summary": summary})  # last: "finished"
     (out / CHECKPOINT).unlink(missing_ok=True)
     return summary
+
+
+def is_trained(folder: Path) -> bool:
+    """Whether ``folder`` holds a finished language model (its config is written last)."""
+    return (Path(folder) / CONFIG).exists() and (Path(folder) / WEIGHTS).exists()
+
+
+def _check_same_settings(out: Path, saved: dict, settings: dict) -> None:
+    changed = sorted(k for k in settings.keys() | saved.keys() if saved.get(k) != settings.get(k))
+    if changed:
+        raise SentiReviewError(
+            f"{out} holds an unfinished run with other settings ({', '.join(changed)}): "
+            f"run again with the same ones, or delete {out / CHECKPOINT} to start afresh"
+        )
 
 
 def _plain(value: object) -> object:
@@ -326,8 +355,10 @@ def load_pretrained(model: LSTMClassifier, vocab: Vocab, folder: Path) -> int:
     try:
         weights = load_weights(folder / WEIGHTS)
         lm_vocab = Vocab.load(folder / "vocab.json")
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, SafetensorError) as exc:
         raise SentiReviewError(f"cannot read a language model in {folder}: {exc}") from None
+    if "embedding.weight" not in weights:
+        raise SentiReviewError(f"{folder / WEIGHTS} has no embedding: not a language model")
     own = model.state_dict()
     for name, tensor in weights.items():
         if name == "embedding.weight":

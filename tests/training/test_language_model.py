@@ -6,12 +6,16 @@ import torch
 from sentireview.cli import main
 from sentireview.errors import SentiReviewError
 from sentireview.models.lstm import LSTMClassifier, LSTMConfig
+from sentireview.training import language_model
 from sentireview.training.checkpoint import load_weights
 from sentireview.training.language_model import (
     CHECKPOINT,
+    CONFIG,
     WEIGHTS,
+    BidirectionalLM,
     LMConfig,
     SampledSoftmax,
+    is_trained,
     load_pretrained,
     train_language_model,
 )
@@ -47,6 +51,20 @@ def test_sampled_loss_with_every_word_as_negative_is_the_full_softmax():
     assert torch.allclose(sampled, head.full_loss(h, target, chunk=3), atol=1e-5)
     # fewer negatives: a smaller partition sum, so a smaller loss
     assert head.sampled_loss(h, target, every[:3], torch.zeros(11)) < sampled
+    # the correction shifts every logit by log Q: a constant Q changes nothing
+    shifted = head.sampled_loss(h, target, every, torch.full((11,), 2.5))
+    assert torch.allclose(shifted, sampled, atol=1e-5)
+
+
+def test_the_correction_is_the_log_of_each_words_expected_count_among_the_negatives():
+    counts = torch.tensor([0.0, 5.0, 100.0, 10.0])
+    lm = BidirectionalLM(LSTMClassifier(LSTMConfig(4, 3, 2)), counts, 0.0, negatives=8)
+    p = counts.clamp(min=1) ** 0.75
+    p[0] = 0
+    p = p / p.sum()
+    assert lm.negatives == 3  # at most the vocabulary less the padding
+    assert torch.allclose(lm.log_q[1:], (3 * p[1:]).log())
+    assert lm.sampling[0] == 0  # padding is never drawn
 
 
 def test_language_model_learns_and_writes_the_folder(dataset, tmp_path):
@@ -92,6 +110,57 @@ def test_an_interrupted_run_resumes_to_the_same_weights(dataset, tmp_path, monke
     assert a.keys() == b.keys()
     for name in a:
         assert torch.allclose(a[name], b[name], atol=1e-6), name
+    history = [json.loads((d / "history.json").read_text()) for d in (whole, cut)]
+    for row_a, row_b in zip(*history, strict=True):
+        assert row_a["epoch"] == row_b["epoch"]
+        assert row_a["train_sampled_loss"] == pytest.approx(row_b["train_sampled_loss"], abs=1e-4)
+        assert row_a["valid_perplexity"] == pytest.approx(row_b["valid_perplexity"], abs=1e-2)
+
+
+def test_resuming_with_other_settings_is_refused(dataset, tmp_path, monkeypatch):
+    out = tmp_path / "lm"
+    real_step = torch.optim.Adam.step
+    steps = {"n": 0}
+
+    def step_then_stop(self, *a, **kw):
+        steps["n"] += 1
+        if steps["n"] == 5:
+            raise KeyboardInterrupt
+        return real_step(self, *a, **kw)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", step_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        train_language_model(lm_config(dataset, out))
+    monkeypatch.setattr(torch.optim.Adam, "step", real_step)
+    with pytest.raises(SentiReviewError, match="other settings \\(hidden\\)"):
+        train_language_model(lm_config(dataset, out, hidden=7))
+    assert (out / CHECKPOINT).exists()  # nothing lost: the same settings still resume
+    train_language_model(lm_config(dataset, out))
+    assert is_trained(out)
+
+
+def test_a_run_stopped_while_writing_its_results_finishes_on_the_next_call(
+    dataset, tmp_path, monkeypatch
+):
+    whole = tmp_path / "whole"
+    train_language_model(lm_config(dataset, whole, epochs=2))
+    out = tmp_path / "lm"
+    real_write = language_model.write_json
+
+    def stop_at_config(path, data):
+        if path.name == CONFIG:
+            raise KeyboardInterrupt
+        real_write(path, data)
+
+    monkeypatch.setattr(language_model, "write_json", stop_at_config)
+    with pytest.raises(KeyboardInterrupt):
+        train_language_model(lm_config(dataset, out, epochs=2))
+    monkeypatch.setattr(language_model, "write_json", real_write)
+    assert (out / WEIGHTS).exists() and not is_trained(out)
+    train_language_model(lm_config(dataset, out, epochs=2))
+    assert is_trained(out)
+    a, b = load_weights(whole / WEIGHTS), load_weights(out / WEIGHTS)
+    assert all(torch.equal(a[k], b[k]) for k in a)
 
 
 def test_load_pretrained_maps_words_and_copies_the_lstm(dataset, tmp_path):
@@ -111,6 +180,9 @@ def test_load_pretrained_maps_words_and_copies_the_lstm(dataset, tmp_path):
         load_pretrained(LSTMClassifier(LSTMConfig(len(vocab), 8, 7)), vocab, out)
     with pytest.raises(SentiReviewError, match="cannot read a language model"):
         load_pretrained(model, vocab, tmp_path / "missing")
+    (out / WEIGHTS).write_bytes(b"not a safetensors file")
+    with pytest.raises(SentiReviewError, match="cannot read a language model"):
+        load_pretrained(model, vocab, out)
 
 
 def test_lstm_training_starts_from_the_language_model(dataset, tmp_path, monkeypatch):

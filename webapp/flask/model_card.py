@@ -45,6 +45,7 @@ def model_card(
         if t.get("init_from")
         else ""
     )
+    lm_time = f", the language model {_minutes(times.get('lm_s'))}," if t.get("init_from") else ""
     pretraining = (
         "word vectors and language-model pre-training" if t.get("init_from") else "word vectors"
     )
@@ -83,9 +84,9 @@ with a, b, c fitted on the validation split. How much each part contributes is m
 {round_rows}
 
 {chosen_line}
-Preparing the data took {_minutes(times.get("prepare_s"))}, the word vectors
-{_minutes(times.get("vectors_s"))} and the language model {_minutes(times.get("lm_s"))} in the
-run that produced this folder (about 0 when reused).
+Preparing the data took {_minutes(times.get("prepare_s"))} and the word vectors
+{_minutes(times.get("vectors_s"))}{lm_time} in the run that produced this folder (about 0 when
+reused).
 Batch {t["batch_size"]}, Adam lr {t["lr"]}, best checkpoint by validation loss of the LSTM,
 seed {t["seed"]}. Reproduce: `.venv/bin/python webapp/flask/train_shipped_model.py`.
 

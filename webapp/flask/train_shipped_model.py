@@ -197,8 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     from sentireview.data.prepare import prepare
     from sentireview.evaluate import evaluate_run
     from sentireview.export import export_onnx
-    from sentireview.training.language_model import WEIGHTS as LM_WEIGHTS
-    from sentireview.training.language_model import LMConfig, train_language_model
+    from sentireview.training.language_model import LMConfig, is_trained, train_language_model
     from sentireview.training.word_vectors import WordVectorConfig, train_word_vectors
 
     work = args.work
@@ -217,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     lm = work / "lm" if args.lm_epochs > 0 else None
-    if lm is not None and step("language model", (lm / LM_WEIGHTS).exists()):
+    if lm is not None and step("language model", is_trained(lm)):
         train_language_model(
             LMConfig(
                 data=work / "prepared",
