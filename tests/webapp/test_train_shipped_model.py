@@ -100,3 +100,17 @@ def test_round_k_learns_from_the_mean_of_the_distilled_rounds_before_it(tmp_path
     assert script.teachers_of(w, 1) == [w / "round0"]
     assert script.teachers_of(w, 2) == [w / "round1"]
     assert script.teachers_of(w, 3) == [w / "round1", w / "round2"]
+
+
+def test_a_kept_round_that_did_not_start_from_this_language_model_is_reported(tmp_path, caplog):
+    script = _load_script()
+    run = tmp_path / "round0"
+    run.mkdir()
+    (run / "model.safetensors").write_bytes(b"")
+    (run / "config.json").write_text(json.dumps({"training": {"init_from": None}}))
+    caplog.set_level(logging.INFO, logger="shipped")
+    assert script.train_round(tmp_path, 0, 1, 17, [], None) == run  # same: kept, no warning
+    assert not [r for r in caplog.records if r.levelno == logging.WARNING]
+    script.train_round(tmp_path, 0, 1, 17, [], tmp_path / "lm")
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "without a language model" in warnings[0]

@@ -106,13 +106,27 @@ def teachers_of(work: Path, k: int) -> list[Path]:
     return [work / f"round{j}" for j in teacher_rounds(k)]
 
 
+def started_from(run: Path) -> str | None:
+    """The language model a trained round started from (None: word vectors only)."""
+    config = json.loads((run / "config.json").read_text("utf-8"))
+    return config.get("training", {}).get("init_from")
+
+
 def train_round(
     work: Path, k: int, epochs: int, seed: int, teachers: list[Path], lm: Path | None
 ) -> Path:
     from sentireview.training.lstm import LSTMTrainConfig, train_lstm
 
     run = work / f"round{k}"
-    if step(f"round {k}", (run / "model.safetensors").exists()):
+    done = (run / "model.safetensors").exists()
+    if done and started_from(run) != (str(lm) if lm else None):
+        log.warning(
+            "round %d was trained %s; it is kept as it is (delete %s to train it again)",
+            k,
+            f"from {started_from(run)}" if started_from(run) else "without a language model",
+            run,
+        )
+    if step(f"round {k}", done):
         cfg = LSTMTrainConfig(
             data=work / "prepared",
             out=run,
