@@ -49,6 +49,15 @@ def write_json(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
+def jsonable(value: object) -> object:
+    """A settings value as JSON can hold it: paths as strings, tuples as lists."""
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    return value
+
+
 def library_versions() -> dict[str, str]:
     """Versions recorded in config.json (what trained the model)."""
     versions = {"sentireview": __version__, "python": platform.python_version()}

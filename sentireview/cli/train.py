@@ -218,11 +218,10 @@ def _train_lstm(args: argparse.Namespace) -> int:
 def _train_vectors(args: argparse.Namespace) -> int:
     from sentireview.training.word_vectors import WordVectorConfig, train_word_vectors
 
-    splits = tuple(s.strip() for s in args.splits.split(",") if s.strip())
     cfg = WordVectorConfig(
         data=args.data,
         out=args.out,
-        splits=splits,
+        splits=_split_names(args.splits),
         dim=args.dim,
         epochs=args.epochs,
         min_count=args.min_count,
@@ -233,13 +232,18 @@ def _train_vectors(args: argparse.Namespace) -> int:
     return 0
 
 
+def _split_names(text: str) -> tuple[str, ...]:
+    """``"train, unsup"`` -> ``("train", "unsup")``."""
+    return tuple(s.strip() for s in text.split(",") if s.strip())
+
+
 def _train_lm(args: argparse.Namespace) -> int:
     from sentireview.training.language_model import LMConfig, train_language_model
 
     cfg = LMConfig(
         data=args.data,
         out=args.out,
-        splits=tuple(s.strip() for s in args.splits.split(",") if s.strip()),
+        splits=_split_names(args.splits),
         epochs=args.epochs,
         embed_dim=args.embed_dim,
         hidden=args.hidden,

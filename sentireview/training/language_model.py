@@ -42,7 +42,8 @@ import torch
 from safetensors import SafetensorError
 from torch import nn
 
-from sentireview.artifact import write_json
+from sentireview.artifact import jsonable, write_json
+from sentireview.backends import pad_ids
 from sentireview.errors import SentiReviewError
 from sentireview.models.lstm import LSTMClassifier, LSTMConfig, reverse_within
 from sentireview.training.batching import bucket_batches, eval_batches
@@ -171,11 +172,8 @@ def _ids(vocab: Vocab, texts: list[str], max_words: int) -> list[list[int]]:
 def _batch(
     ids: list[list[int]], indices: Sequence[int], device: torch.device
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    lengths = torch.tensor([len(ids[i]) for i in indices])
-    padded = torch.full((len(indices), int(lengths.max())), PAD_ID, dtype=torch.int64)
-    for row, i in enumerate(indices):
-        padded[row, : lengths[row]] = torch.as_tensor(ids[i])
-    return padded.to(device), lengths.to(device)
+    padded, lengths = pad_ids([ids[i] for i in indices])
+    return torch.from_numpy(padded).to(device), torch.from_numpy(lengths).to(device)
 
 
 @torch.no_grad()
@@ -206,7 +204,7 @@ def train_language_model(cfg: LMConfig) -> dict[str, object]:
         texts = texts[: cfg.limit]
     vocab_path = out / "vocab.json"
     settings = {
-        k: _plain(v)
+        k: jsonable(v)
         for k, v in dataclasses.asdict(cfg).items()
         if k not in ("out", "device", "checkpoint_every")
     }
@@ -336,14 +334,6 @@ def _check_same_settings(out: Path, saved: dict, settings: dict) -> None:
             f"{out} holds an unfinished run with other settings ({', '.join(changed)}): "
             f"run again with the same ones, or delete {out / CHECKPOINT} to start afresh"
         )
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, tuple):
-        return list(value)
-    return value
 
 
 @torch.no_grad()

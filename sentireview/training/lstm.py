@@ -234,7 +234,7 @@ def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
         amp=amp,
         progress=cfg.progress,
     )
-    training = {k: _jsonable(v) for k, v in dataclasses.asdict(cfg).items()}
+    training = {k: artifact.jsonable(v) for k, v in dataclasses.asdict(cfg).items()}
     training.update(
         world_size=info.world, global_batch_size=cfg.batch_size * info.world, amp_used=amp
     )
@@ -295,14 +295,6 @@ def _loss_fn(model: LSTMClassifier, cfg: LSTMTrainConfig):
     if model.wide is None:
         return lstm_loss
     return lstm_stacked_loss if cfg.wide_stacking else lstm_deep_loss
-
-
-def _jsonable(value: object) -> object:
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
 
 
 def _teachers(teacher: Path | str | Sequence[Path | str]) -> list[Path]:

@@ -39,16 +39,14 @@ def model_card(
         if chosen
         else ""
     )
-    lm_start = (
-        " and then pre-trained with the LSTM as a language model (each direction predicting\n"
-        "  the next word) on the 72,500 training and unlabelled reviews"
-        if t.get("init_from")
-        else ""
-    )
-    lm_time = f", the language model {_minutes(times.get('lm_s'))}," if t.get("init_from") else ""
-    pretraining = (
-        "word vectors and language-model pre-training" if t.get("init_from") else "word vectors"
-    )
+    lm_start, lm_time, pretraining = "", "", "word vectors"
+    if t.get("init_from"):  # the LSTM started from a pre-trained language model
+        lm_start = (
+            " and then pre-trained with the LSTM as a language model (each direction predicting\n"
+            "  the next word) on the 72,500 training and unlabelled reviews"
+        )
+        lm_time = f", the language model {_minutes(times.get('lm_s'))},"
+        pretraining = "word vectors and language-model pre-training"
     return f"""# {config["name"]} (version {config["version"]})
 
 **What it is.** A light recurrent model for English movie-review sentiment: the tutorial's

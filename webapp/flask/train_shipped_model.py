@@ -119,11 +119,12 @@ def train_round(
 
     run = work / f"round{k}"
     done = (run / "model.safetensors").exists()
-    if done and started_from(run) != (str(lm) if lm else None):
+    start = started_from(run) if done else None
+    if done and start != (str(lm) if lm else None):
         log.warning(
             "round %d was trained %s; it is kept as it is (delete %s to train it again)",
             k,
-            f"from {started_from(run)}" if started_from(run) else "without a language model",
+            f"from {start}" if start else "without a language model",
             run,
         )
     if step(f"round {k}", done):
