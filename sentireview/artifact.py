@@ -127,9 +127,10 @@ def read_config(run_dir: str | os.PathLike) -> dict[str, Any]:
 def build_model(config: dict[str, Any]) -> nn.Module:
     """A freshly initialised model of the artifact's architecture (weights not loaded)."""
     if config["kind"] == "lstm":
-        from sentireview.models.lstm import LSTMClassifier, LSTMConfig
+        from sentireview.models.ensemble import build_lstm
+        from sentireview.models.lstm import LSTMConfig
 
-        return LSTMClassifier(LSTMConfig(**config["model"]))
+        return build_lstm(LSTMConfig(**config["model"]))
     from sentireview.models.transformer import TransformerClassifier
 
     return TransformerClassifier.from_artifact_config(config["model"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import multiprocessing
 import os
@@ -23,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from sentireview.artifact import HALF, ONNX, load_model, read_config
+from sentireview.artifact import HALF, ONNX, WEIGHTS, load_model, read_config
+from sentireview.backends.onnx import WEIGHTS_KEY, WEIGHTS_SHA256_KEY
 from sentireview.errors import SentiReviewError
 
 log = logging.getLogger(__name__)
@@ -106,6 +108,78 @@ def halve_initializers(path: Path, min_elements: int = 4096) -> None:
         onnx.save(model, str(path))
 
 
+_SAFETENSORS_DTYPES = {"F16": "float16", "F32": "float32", "BF16": None, "I64": "int64"}
+
+
+def safetensors_index(path: Path) -> dict[tuple[str, tuple[int, ...], str], tuple[int, int]]:
+    """Where each tensor's bytes lie in a safetensors file: (dtype, shape, SHA-256 of the
+    bytes) -> (offset from the file's start, length). The format: an 8-byte little-endian
+    header length, a JSON header naming each tensor's dtype, shape and data offsets
+    (relative to the end of the header), then the little-endian data."""
+    import hashlib
+    import struct
+
+    data = Path(path).read_bytes()
+    (header_len,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + header_len])
+    start = 8 + header_len
+    index = {}
+    for name, info in header.items():
+        dtype = _SAFETENSORS_DTYPES.get(info.get("dtype")) if name != "__metadata__" else None
+        if dtype is None:
+            continue
+        begin, end = info["data_offsets"]
+        digest = hashlib.sha256(data[start + begin : start + end]).hexdigest()
+        index[(dtype, tuple(info["shape"]), digest)] = (start + begin, end - begin)
+    return index
+
+
+def link_to_weights(path: Path, weights: Path, min_bytes: int = 1 << 16) -> int:
+    """Make the ONNX file at ``path`` read its large initializers from ``weights`` (the
+    artifact's ``model.safetensors``, in the same folder) as ONNX external data, wherever
+    that file holds the same values with the same dtype and shape; returns the bytes saved.
+
+    The weights are then stored once instead of twice (the embeddings are most of an LSTM
+    artifact). The file's SHA-256 goes into the ONNX metadata, so that the ONNX back end can
+    refuse a ``model.onnx`` whose ``model.safetensors`` was replaced since the export."""
+    import hashlib
+
+    import onnx
+    from onnx import TensorProto, numpy_helper
+
+    index = safetensors_index(weights)
+    model = onnx.load(str(path))
+    saved = 0
+    for init in model.graph.initializer:
+        if init.data_location == TensorProto.EXTERNAL:
+            continue
+        array = numpy_helper.to_array(init)
+        if array.nbytes < min_bytes:
+            continue
+        raw = np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes()
+        key = (array.dtype.name, tuple(array.shape), hashlib.sha256(raw).hexdigest())
+        if key not in index:
+            continue
+        offset, length = index[key]
+        tensor = TensorProto()
+        tensor.name, tensor.data_type = init.name, init.data_type
+        tensor.dims.extend(init.dims)
+        tensor.data_location = TensorProto.EXTERNAL
+        for k, v in (("location", weights.name), ("offset", offset), ("length", length)):
+            entry = tensor.external_data.add()
+            entry.key, entry.value = k, str(v)
+        init.CopyFrom(tensor)
+        saved += length
+    if saved:
+        digest = hashlib.sha256(Path(weights).read_bytes()).hexdigest()
+        props = {p.key: p for p in model.metadata_props}
+        for key, value in ((WEIGHTS_KEY, weights.name), (WEIGHTS_SHA256_KEY, digest)):
+            entry = props.get(key) or model.metadata_props.add()
+            entry.key, entry.value = key, value
+        onnx.save(model, str(path))
+    return saved
+
+
 def export_onnx(run_dir: str | os.PathLike, opset: int | None = None, verify: bool = True) -> Path:
     """Export the artifact in ``run_dir`` to ``run_dir/model.onnx``; returns its path.
 
@@ -159,6 +233,9 @@ def _export_here(run_dir: str | os.PathLike, opset: int | None, verify: bool) ->
         log.debug("torch.onnx.export said:\n%s", chatter.getvalue())
         if config.get("weights_dtype") == HALF:
             halve_initializers(tmp)
+        if (run_dir / WEIGHTS).exists():
+            saved = link_to_weights(tmp, run_dir / WEIGHTS)
+            log.info("model.onnx reads %.1f MB of its weights from %s", saved / 1e6, WEIGHTS)
         if verify:
             session = make_session(tmp, threads=1)
             diff = 0.0

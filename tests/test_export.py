@@ -35,11 +35,11 @@ REVIEWS = [
 ]
 
 
-def build_tiny_lstm(folder: Path, max_tokens: int = 200) -> Path:
+def build_tiny_lstm(folder: Path, max_tokens: int = 200, embed_dim: int = 16) -> Path:
     """A small random-weight LSTM artifact (what `sentireview train lstm` writes, minus metrics)."""
     torch.manual_seed(0)
     vocab = Vocab.build([clean(t) for t in REVIEWS * 3], min_freq=1)
-    cfg = LSTMConfig(vocab_size=len(vocab), embed_dim=16, hidden=8)
+    cfg = LSTMConfig(vocab_size=len(vocab), embed_dim=embed_dim, hidden=8)
     model = LSTMClassifier(cfg)
     text = {"recipe": "tutorial", "column": "clean", "max_tokens": max_tokens}
     artifact.write_config(folder, artifact.make_config("lstm", cfg, text, name="tiny-lstm"))
@@ -198,3 +198,56 @@ def test_web_app_imports_and_serves_without_torch(exported):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "onnx"
+
+
+@pytest.mark.slow
+def test_large_weights_are_read_from_the_safetensors_file(tmp_path):
+    import onnx
+
+    folder = build_tiny_lstm(tmp_path / "run", embed_dim=400)  # embedding > 64 KiB
+    export_onnx(folder)
+    model = onnx.load(str(folder / "model.onnx"), load_external_data=False)
+    linked = [i for i in model.graph.initializer if i.data_location == onnx.TensorProto.EXTERNAL]
+    assert len(linked) == 1  # the embedding; the small LSTM weights stay in the graph
+    info = {e.key: e.value for e in linked[0].external_data}
+    assert info["location"] == "model.safetensors"
+    stored = (folder / "model.safetensors").read_bytes()
+    offset, length = int(info["offset"]), int(info["length"])
+    from safetensors.torch import load_file
+
+    want = load_file(str(folder / "model.safetensors"))["embedding.weight"].numpy().tobytes()
+    assert stored[offset : offset + length] == want
+    assert want not in (folder / "model.onnx").read_bytes()  # not stored twice
+    a = Predictor.load(folder, backend="torch").predict_proba(REVIEWS)
+    b = Predictor.load(folder, backend="onnx").predict_proba(REVIEWS)
+    assert max(abs(x - y) for x, y in zip(a, b, strict=True)) <= 1e-5
+
+
+@pytest.mark.slow
+def test_onnx_refuses_weights_replaced_after_the_export(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    folder = build_tiny_lstm(tmp_path / "run", embed_dim=400)
+    export_onnx(folder)
+    state = load_file(str(folder / "model.safetensors"))
+    state["embedding.weight"] = state["embedding.weight"] * 2  # same size, other values
+    save_file(state, str(folder / "model.safetensors"))
+    with pytest.raises(SentiReviewError, match="exported from another model.safetensors"):
+        Predictor.load(folder, backend="onnx")
+    assert Predictor.load(folder, backend="torch").predict_proba(["fine"])  # torch still works
+
+
+def test_safetensors_index_points_at_each_tensor(tmp_path):
+    from safetensors.torch import save_file
+
+    from sentireview.export import safetensors_index
+
+    tensors = {"a": torch.arange(6, dtype=torch.float32).view(2, 3), "b": torch.ones(4).half()}
+    save_file(tensors, str(tmp_path / "w.safetensors"))
+    data = (tmp_path / "w.safetensors").read_bytes()
+    index = safetensors_index(tmp_path / "w.safetensors")
+    assert len(index) == 2
+    for (dtype, shape, _), (offset, length) in index.items():
+        name = "a" if dtype == "float32" else "b"
+        assert shape == tuple(tensors[name].shape)
+        assert data[offset : offset + length] == tensors[name].numpy().tobytes()

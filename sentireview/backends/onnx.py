@@ -7,6 +7,7 @@ one gunicorn worker per core, more threads per worker would only fight over the 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from pathlib import Path
@@ -21,6 +22,10 @@ from sentireview.errors import SentiReviewError
 log = logging.getLogger(__name__)
 
 ONNX_FILE = "model.onnx"
+#: ONNX metadata written by ``sentireview.export.link_to_weights``: the weights file whose
+#: bytes the graph reads as external data, and that file's SHA-256 at export time.
+WEIGHTS_KEY = "sentireview.weights"
+WEIGHTS_SHA256_KEY = "sentireview.weights_sha256"
 
 
 def default_threads() -> int:
@@ -50,6 +55,25 @@ def make_session(path: Path, threads: int | None = None) -> ort.InferenceSession
         raise SentiReviewError(f"cannot load {path}: {first}") from None
 
 
+def check_linked_weights(path: Path, session: ort.InferenceSession) -> None:
+    """Refuse a ``model.onnx`` whose external weights file changed since the export (the
+    graph would compute with a mix of old and new weights)."""
+    meta = session.get_modelmeta().custom_metadata_map
+    expected = meta.get(WEIGHTS_SHA256_KEY)
+    if not expected:
+        return
+    weights = path.parent / meta.get(WEIGHTS_KEY, "")
+    digest = hashlib.sha256()
+    with weights.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != expected:
+        raise SentiReviewError(
+            f"{path} was exported from another {weights.name} than the one beside it; "
+            f"export it again: `sentireview export {path.parent} --format onnx`"
+        )
+
+
 class OnnxBackend:
     """Runs the artifact's ``model.onnx`` on CPU with ONNX Runtime."""
 
@@ -64,6 +88,7 @@ class OnnxBackend:
             )
         self.kind = config["kind"]
         self.session = make_session(path, threads)
+        check_linked_weights(path, self.session)
         self.input_names = [i.name for i in self.session.get_inputs()]
         model = config.get("model", {})
         self.pad_id = int(model.get("pad_id", 0))

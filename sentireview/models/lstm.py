@@ -62,12 +62,15 @@ class LSTMConfig:
     pooling: str = "last"  # last: the tutorial's final states | last_max: + max over time
     ngram_buckets: int = 0  # > 0: the wide part, this many hashed n-gram weights (0: none)
     ngram_orders: int = 3  # n-grams of 1 to this many words
+    members: int = 1  # > 1: an ensemble of this many LSTMs sharing the wide part (LSTMEnsemble)
 
     def __post_init__(self) -> None:
         if self.pooling not in POOLINGS:
             raise ValueError(f"unknown pooling {self.pooling!r}; expected one of {POOLINGS}")
         if self.ngram_buckets < 0 or self.ngram_buckets == 1 or self.ngram_orders < 1:
             raise ValueError("ngram_buckets must be 0 or at least 2, ngram_orders at least 1")
+        if self.members < 1:
+            raise ValueError("members must be at least 1")
 
 
 POOLINGS = ("last", "last_max")
@@ -84,6 +87,8 @@ class LSTMClassifier(nn.Module):
 
     def __init__(self, config: LSTMConfig) -> None:
         super().__init__()
+        if config.members != 1:
+            raise ValueError("an LSTMClassifier has one member; use build() for an ensemble")
         self.config = config
         self.packed = False  # True: pack_padded_sequence (same results, slower on CPU)
         self.recurrence = "auto"  # auto = torch: torch.lstm | fused: _Recurrence when training
@@ -136,8 +141,7 @@ class LSTMClassifier(nn.Module):
     def wide_logits(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """The wide part: the summed weights of every n-gram of the review, (B,)."""
         assert self.wide is not None
-        hashes = ngram_hashes(ids, lengths, self.config.ngram_orders, self.config.ngram_buckets)
-        return self.wide(hashes).squeeze(-1).sum(dim=1)
+        return hashed_ngram_logits(self.wide, ids, lengths, self.config)
 
     def _final_and_max(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """Final states as in the masked path plus, per direction, the maximum of the outputs
@@ -219,6 +223,14 @@ class LSTMClassifier(nn.Module):
         gx = torch.baddbmm(bias.unsqueeze(1), x.view(D, T * B, E), w_ih.transpose(1, 2))
         h = _Recurrence.apply(gx.view(D, T, B, -1), w_hh, (lengths - 1).to(ids.device))
         return torch.cat(list(h), dim=-1)  # (B, D * H)
+
+
+def hashed_ngram_logits(
+    wide: nn.Embedding, ids: torch.Tensor, lengths: torch.Tensor, config: LSTMConfig
+) -> torch.Tensor:
+    """The summed ``wide`` weights of every distinct n-gram of each review, (B,)."""
+    hashes = ngram_hashes(ids, lengths, config.ngram_orders, config.ngram_buckets)
+    return wide(hashes).squeeze(-1).sum(dim=1)
 
 
 def ngram_hashes(

@@ -206,6 +206,10 @@ class History:
 
     def append(self, row: dict[str, Any]) -> None:
         self.rows.append(row)
+        self.save()
+
+    def save(self) -> None:
+        """Write the rows to history.json and history.csv (atomically; not without a folder)."""
         if self.run_dir is None:
             return
         from sentireview.artifact import write_json
