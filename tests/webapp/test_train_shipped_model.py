@@ -50,47 +50,87 @@ def test_script_installs_a_working_model_and_resumes_by_skipping(tmp_path, monke
         "--rounds", "1", "--teacher-epochs", "1", "--student-epochs", "1", "--lm-epochs", "1",
     ]  # fmt: skip
     assert script.main(argv) == 0
+    work = tmp_path / "work"
     names = {p.name for p in out.iterdir()}
     assert set(script.SHIPPED) | {"README.md"} == names  # replaced whole: no stale file
     config = json.loads((out / "config.json").read_text())
     assert config["name"] == script.NAME and config["text"]["recipe"] == "words"
     assert config["weights_dtype"] == "float16"
-    # every round started from the language model the script pre-trained
-    assert config["training"]["init_from"] == str(tmp_path / "work" / "lm")
-    assert (tmp_path / "work" / "lm" / "lm.safetensors").exists()
+    # member 1 without the language model, every round of member 2 started from it
+    for k in (0, 1):
+        assert (
+            json.loads((work / f"round{k}" / "config.json").read_text())["training"]["init_from"]
+            is None
+        )
+        member2 = json.loads((work / "with_lm" / f"round{k}" / "config.json").read_text())
+        assert member2["training"]["init_from"] == str(work / "lm")
+    assert (work / "lm" / "lm.safetensors").exists()
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["n"] == 9 and 0 <= metrics["accuracy"] <= 1
     card = (out / "README.md").read_text()
     assert f"{metrics['accuracy']:.4f}" in card and "round 0" in card
-    selection = json.loads((tmp_path / "work" / "selection.json").read_text())
-    losses = selection["valid_loss"]
-    assert set(losses) == {"round0", "round1"}
-    assert losses[selection["chosen"]] == min(losses.values())  # chosen on validation
-    chosen = tmp_path / "work" / selection["chosen"]
+    for rounds_dir in (work, work / "with_lm"):  # each member: its round chosen on validation
+        selection = json.loads((rounds_dir / "selection.json").read_text())
+        losses = selection["valid_loss"]
+        assert set(losses) == {"round0", "round1"}
+        assert losses[selection["chosen"]] == min(losses.values())
+    ensemble = json.loads((work / "ensemble" / "config.json").read_text())
+    assert ensemble["model"]["members"] == 2
+    assert ensemble["training"]["ensemble_of"] == [
+        str(work / json.loads((work / "selection.json").read_text())["chosen"]),
+        str(
+            work
+            / "with_lm"
+            / json.loads((work / "with_lm" / "selection.json").read_text())["chosen"]
+        ),
+    ]
+    final = json.loads((work / "final.json").read_text())  # member 1, member 2 or the ensemble
+    assert set(final["valid_loss"]) == {"member 1", "member 2", "ensemble"}
+    assert final["valid_loss"][final["chosen"]] == min(final["valid_loss"].values())
+    chosen = Path(final["runs"][final["chosen"]])
     assert (out / "model.safetensors").read_bytes() == (chosen / "model.safetensors").read_bytes()
-    assert f"Shipped: {selection['chosen']}" in card
-    assert "pre-trained with the LSTM as a language model" in card
+    assert f"**{final['chosen']}**" in card and "member 2 (chose round" in card
     scores = Predictor.load(out).predict_proba(["This film was wonderful", "dull, 2/10"])
     assert len(scores) == 2
     assert not list(tmp_path.glob("ml_model.*"))  # no temporary folders left behind
 
     caplog.set_level(logging.INFO, logger="shipped")
-    before = (tmp_path / "work" / "round1" / "model.safetensors").stat().st_mtime_ns
+    before = (work / "with_lm" / "round1" / "model.safetensors").stat().st_mtime_ns
     assert script.main(argv) == 0
-    assert (tmp_path / "work" / "round1" / "model.safetensors").stat().st_mtime_ns == before
+    assert (work / "with_lm" / "round1" / "model.safetensors").stat().st_mtime_ns == before
     skipped = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
-    assert len(skipped) == 6  # prepare, vectors, language model, round 0, round 1, export
+    # prepare, vectors, language model, 2 x (round 0, round 1), ensemble, export
+    assert len(skipped) == 9, skipped
 
-    # bench/ablation.py reads the same work folder
+    # bench/ablation.py reads the same work folder (member 1's rounds)
     ablation = _load("ablation_bench", ROOT / "bench" / "ablation.py")
     report = tmp_path / "ablation.json"
-    assert ablation.main(["--work", str(tmp_path / "work"), "--json", str(report)]) == 0
+    assert ablation.main(["--work", str(work), "--json", str(report)]) == 0
     rows = {r["row"].split(" (")[0]: r["accuracy"] for r in json.loads(report.read_text())["rows"]}
     for name in ("round0: LSTM alone", "round0: wide part alone", "round1: LSTM + wide"):
         assert 0 <= rows[name] <= 1, name
     assert "last round, float32 weights" in rows
-    shipped_row = rows[f"{selection['chosen']}: LSTM + wide"]
-    assert shipped_row == pytest.approx(metrics["accuracy"], abs=1 / 9)
+
+
+@pytest.mark.slow
+def test_one_member_needs_no_language_model(tmp_path, monkeypatch):
+    pytest.importorskip("gensim")
+    pytest.importorskip("onnxscript")
+    monkeypatch.setenv("PYTHONHASHSEED", "0")
+    script = _load_script()
+    monkeypatch.setitem(script.MODEL, "ngram_buckets", 4099)
+    source = build_aclimdb(tmp_path / "src")
+    work, out = tmp_path / "work", tmp_path / "ml_model"
+    argv = [
+        "--archive", str(source), "--work", str(work), "--out", str(out),
+        "--rounds", "0", "--teacher-epochs", "1", "--members", "1",
+    ]  # fmt: skip
+    assert script.main(argv) == 0
+    assert not (work / "lm").exists() and not (work / "with_lm").exists()
+    assert not (work / "final.json").exists()
+    config = json.loads((out / "config.json").read_text())
+    assert config["model"].get("members", 1) == 1 and config["training"]["init_from"] is None
+    assert "the installed model: **" not in (out / "README.md").read_text()  # no final choice
 
 
 def test_round_k_learns_from_the_mean_of_the_distilled_rounds_before_it(tmp_path):

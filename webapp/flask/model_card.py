@@ -18,43 +18,82 @@ def _round_data(teachers: list[int]) -> str:
     return f"+ 50,000 unlabelled, scored by the mean of rounds {', '.join(map(str, teachers))}"
 
 
+def _member_table(label: str, member: dict[str, Any]) -> str:
+    rows = "\n".join(
+        f"| {k} | {_round_data(r.get('teachers', []))} | {_minutes(r.get('wall_s'))} | "
+        f"{r.get('mix')} | {r.get('valid_loss', '-')} |"
+        for k, r in sorted(member["rounds"].items())
+    )
+    return (
+        f"{label} (chose {member['chosen']}):\n\n"
+        "| round | data | wall time | mix (LSTM, wide, bias) | validation log loss |\n"
+        "|---|---|---:|---|---:|\n"
+        f"{rows}\n"
+    )
+
+
 def model_card(
     config: dict[str, Any],
     metrics: dict[str, Any],
-    rounds: dict[int, dict[str, Any]],
+    members: dict[str, dict[str, Any]],
     times: dict[str, float],
-    chosen: str | None = None,
+    chosen: str = "member 1",
+    final_loss: dict[str, float] | None = None,
 ) -> str:
-    m, t = config["model"], config["training"]
+    """``members``: per member label, ``{"chosen": round name, "rounds": {k: summary}}``;
+    ``chosen``: the installed candidate (a member label or "ensemble"), ``final_loss`` the
+    validation log loss of each candidate."""
+    m, training = config["model"], config["training"]
+    ensemble = m.get("members", 1) > 1
+    t = training["members"][0] if ensemble else training
     report = metrics["report"]
-    round_rows = "\n".join(
-        f"| {k} | {_round_data(s.get('teachers', []))} | {_minutes(s.get('wall_s'))} | "
-        f"{s.get('mix')} | {s.get('valid_loss', '-')} |"
-        for k, s in sorted(rounds.items())
-    )
+    tables = "\n".join(_member_table(label, member) for label, member in members.items())
+    losses = ", ".join(f"{name} {loss}" for name, loss in (final_loss or {}).items())
     chosen_line = (
-        f"Shipped: {chosen}, the round with the lowest validation log loss (the test split played\n"
-        "no part in the choice; the mix is fitted on the validation split, so these losses are\n"
+        "In each member the round with the lowest validation log loss was kept; "
+        f"then, by the same rule, the installed model: **{chosen}** (validation log loss: "
+        f"{losses}). The test split played no part in any choice; each round's mix is\n"
+        "fitted on the validation split, so these losses are slightly optimistic for every\n"
+        "candidate alike.\n"
+        if losses
+        else "The round with the lowest validation log loss was kept (the test split played no\n"
+        "part in the choice; the mix is fitted on the validation split, so these losses are\n"
         "slightly optimistic for every round alike).\n"
-        if chosen
-        else ""
     )
+    uses_lm = any(r.get("init_from") for r in (training["members"] if ensemble else [training]))
     lm_start, lm_time, pretraining = "", "", "word vectors"
-    if t.get("init_from"):  # the LSTM started from a pre-trained language model
+    if uses_lm:
         lm_start = (
             " and then pre-trained with the LSTM as a language model (each direction predicting\n"
             "  the next word) on the 72,500 training and unlabelled reviews"
+            + (" (member 2 only)" if ensemble else "")
         )
         lm_time = f", the language model {_minutes(times.get('lm_s'))},"
         pretraining = "word vectors and language-model pre-training"
+    if ensemble:
+        what = (
+            f"It is an ensemble of {m['members']} such models trained apart (the same recipe, "
+            "member 2 after\nlanguage-model pre-training), stored as one: P(positive) = "
+            "sigmoid(mean over members i of\na_i * LSTM_i logit + b_i * wide logit + c_i), "
+            "with a_i, b_i, c_i fitted on the validation split\nfor each member (their wide "
+            "parts are the same)."
+        )
+        shape = f"{m['members']} members, each: embedding"
+        curves = "each member's chosen round"
+    else:
+        what = (
+            "Output: P(positive) = sigmoid(a * LSTM logit + b * wide logit + c),\n"
+            "with a, b, c fitted on the validation split."
+        )
+        shape = "Embedding"
+        curves = "the shipped round"
     return f"""# {config["name"]} (version {config["version"]})
 
 **What it is.** A light recurrent model for English movie-review sentiment: the tutorial's
 bidirectional LSTM, made smaller and given what it lacked: {pretraining} on unlabelled
 reviews, distillation from its own earlier rounds over the 50,000
 unlabelled IMDb reviews, and a "wide" linear part over hashed word 1-3-grams beside it (a
-wide-and-deep model). Output: P(positive) = sigmoid(a * LSTM logit + b * wide logit + c),
-with a, b, c fitted on the validation split. How much each part contributes is measured in
+wide-and-deep model). {what} How much each part contributes is measured in
 [docs/accuracy.md](../../../docs/accuracy.md).
 
 ## Data
@@ -66,21 +105,19 @@ with a, b, c fitted on the validation split. How much each part contributes is m
   {config["text"]["max_tokens"]} tokens.
 
 ## Model
-- Embedding {m["vocab_size"]:,} words x {m["embed_dim"]} (min frequency {t["min_freq"]},
+- {shape} {m["vocab_size"]:,} words x {m["embed_dim"]} (min frequency {t["min_freq"]},
   the {t["max_vocab"]:,} most frequent), started from word2vec vectors{lm_start}; bidirectional
   LSTM, hidden {m["hidden"]} per direction; final states and max pooling over time; dropout
   {m["dropout"]}; linear -> 1 logit.
 - Wide part: {m["ngram_buckets"]:,} hashed buckets for the distinct 1-{m["ngram_orders"]}-grams
   of the review, fitted first as logistic regression (L2, C = {t["wide_c"]}) on NB-scaled
   binary features, then frozen.
-- Weights stored in float16 (computation in float32); `model.onnx` (served by ONNX Runtime,
-  no torch) and `model.safetensors` (PyTorch, also readable as the tutorial's `.pth`).
+- Weights stored in float16 (computation in float32) in `model.safetensors` (PyTorch, also
+  readable as the tutorial's `.pth`); `model.onnx` (served by ONNX Runtime, no torch) reads
+  its large weights (embeddings, wide part) from that file, so the two travel together.
 
 ## Training (this project's machine: 2 CPU cores, no GPU)
-| round | data | wall time | mix (LSTM, wide, bias) | validation log loss |
-|---|---|---:|---|---:|
-{round_rows}
-
+{tables}
 {chosen_line}
 Preparing the data took {_minutes(times.get("prepare_s"))} and the word vectors
 {_minutes(times.get("vectors_s"))}{lm_time} in the run that produced this folder (about 0 when
@@ -97,7 +134,7 @@ seed {t["seed"]}. Reproduce: `.venv/bin/python webapp/flask/train_shipped_model.
 | F1 positive | {report["positive"]["f1-score"]:.4f} |
 
 Short reviews, latency and the comparison with the baselines: docs/accuracy.md
-(`bench/accuracy.py`). Plots: `confusion_matrix.png`, `loss_curves.png` (the shipped round).
+(`bench/accuracy.py`). Plots: `confusion_matrix.png`, `loss_curves.png` ({curves}).
 
 ## Intended use and limits
 - English movie reviews, positive vs negative; a demonstration and template, not a product.

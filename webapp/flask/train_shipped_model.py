@@ -9,20 +9,24 @@ checkpoint, so running the command again after an interruption continues where i
 1. the IMDb archive (``--archive``; else ``../shared/data/aclImdb_v1.tar.gz`` when present;
    else downloaded into ``dataset/``), prepared with the ``words`` recipe, official split;
 2. word2vec vectors (100 dimensions) from the training and the 50,000 unlabelled reviews;
-3. only with ``--lm-epochs N``: language-model pre-training, the BiLSTM (embedding started
-   from the vectors) learns to predict the next word (each direction in its reading order) on
-   the same 72,500 reviews, and every round starts from it. Off by default: with 4 epochs it
-   made the LSTM alone better but not the model (docs/accuracy.md);
-4. round 0: the wide-and-deep LSTM (BiLSTM 64 with max pooling, embedding started from the
-   vectors; beside it a hashed 1-3-gram part fitted as NB-scaled logistic regression) on the
-   22,500 labelled training reviews;
-5. rounds 1..N: the same model trained again with the unlabelled reviews added, labelled
-   with the scores of earlier rounds (round 0 for round 1, then the mean of rounds 1..k-1):
-   distillation into the LSTM; the wide part stays fitted on the labelled reviews only;
-6. the round with the lowest validation log loss is chosen, evaluated on the 25,000
+3. member 1, in ``work/round*``: round 0, the wide-and-deep LSTM (BiLSTM 64 with max pooling,
+   embedding started from the vectors; beside it a hashed 1-3-gram part fitted as NB-scaled
+   logistic regression) on the 22,500 labelled training reviews; rounds 1..N, the same model
+   trained again with the unlabelled reviews added, labelled with the scores of earlier
+   rounds (round 0 for round 1, then the mean of rounds 1..k-1): distillation into the LSTM;
+   the wide part stays fitted on the labelled reviews only. The round with the lowest
+   validation log loss is the member (``work/selection.json``);
+4. member 2 (``--members 2``, the default), in ``work/with_lm/round*``: first language-model
+   pre-training (``work/lm``, ``--lm-epochs``): the BiLSTM (embedding started from the
+   vectors) learns to predict the next word, each direction in its reading order, on the same
+   72,500 reviews; then the rounds of step 3 again, every one started from it. Its chosen
+   round is the second member;
+5. the ensemble of the two members (``work/ensemble``: one model, the mean of their logits,
+   as ``sentireview ensemble`` builds it). The candidate with the lowest validation log loss
+   (member 1, member 2 or the ensemble; ``work/final.json``) is evaluated on the 25,000
    official test reviews (metrics.json, confusion matrix, loss curves), exported to ONNX
    (verified against PyTorch) and copied with its model card into ``--out``, replacing the
-   folder in one rename.
+   folder in one rename. The test split plays no part in any choice.
 
 Seeded throughout (``PYTHONHASHSEED`` is fixed for gensim by re-executing when unset).
 Timings on this project's machine are in the model card and docs/accuracy.md.
@@ -102,8 +106,8 @@ def teacher_rounds(k: int) -> list[int]:
     return [] if k == 0 else list(range(1 if k > 1 else 0, k))
 
 
-def teachers_of(work: Path, k: int) -> list[Path]:
-    return [work / f"round{j}" for j in teacher_rounds(k)]
+def teachers_of(rounds_dir: Path, k: int) -> list[Path]:
+    return [rounds_dir / f"round{j}" for j in teacher_rounds(k)]
 
 
 def started_from(run: Path) -> str | None:
@@ -112,22 +116,34 @@ def started_from(run: Path) -> str | None:
     return config.get("training", {}).get("init_from")
 
 
+def same_path(a: str | Path | None, b: str | Path | None) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return Path(a).resolve() == Path(b).resolve()
+
+
 def train_round(
-    work: Path, k: int, epochs: int, seed: int, teachers: list[Path], lm: Path | None
+    work: Path,
+    k: int,
+    epochs: int,
+    seed: int,
+    teachers: list[Path],
+    lm: Path | None,
+    rounds_dir: Path | None = None,
 ) -> Path:
+    """Round ``k`` in ``rounds_dir`` (default ``work``), on ``work``'s data and vectors."""
     from sentireview.training.lstm import LSTMTrainConfig, train_lstm
 
-    run = work / f"round{k}"
+    run = (rounds_dir or work) / f"round{k}"
     done = (run / "model.safetensors").exists()
     start = started_from(run) if done else None
-    if done and start != (str(lm) if lm else None):
+    if done and not same_path(start, lm):
         log.warning(
-            "round %d was trained %s; it is kept as it is (delete %s to train it again)",
-            k,
-            f"from {start}" if start else "without a language model",
+            "%s was trained %s; it is kept as it is (delete it to train it again)",
             run,
+            f"from {start}" if start else "without a language model",
         )
-    if step(f"round {k}", done):
+    if step(f"{run.parent.name}/round{k}", done):
         cfg = LSTMTrainConfig(
             data=work / "prepared",
             out=run,
@@ -148,26 +164,69 @@ def train_round(
     return run
 
 
-def choose_round(work: Path, rounds: int) -> tuple[Path, dict[int, float]]:
-    """The round whose model has the lowest log loss on the validation split (written to
-    ``work/selection.json``). The test split plays no part in the choice."""
+def validation_loss(run: Path, data: Path) -> float:
+    """The model's log loss on the validation split (rounded to 5 decimals)."""
     import numpy as np
 
     from sentireview.evaluate import classification_metrics, score_texts
     from sentireview.predict import Predictor
     from sentireview.training.data import read_split
 
-    texts, labels = read_split(work / "prepared", "valid", "clean")
-    losses = {}
-    for k in range(rounds + 1):
-        scores = score_texts(Predictor.load(work / f"round{k}", backend="torch"), texts)
-        losses[k] = round(classification_metrics(np.array(labels), scores)["loss"], 5)
+    texts, labels = read_split(data, "valid", "clean")
+    scores = score_texts(Predictor.load(run, backend="torch"), texts)
+    return round(classification_metrics(np.array(labels), scores)["loss"], 5)
+
+
+def choose_round(
+    work: Path, rounds: int, rounds_dir: Path | None = None
+) -> tuple[Path, dict[int, float]]:
+    """The round whose model has the lowest log loss on the validation split (written to
+    ``selection.json`` beside the rounds). The test split plays no part in the choice."""
+    rounds_dir = rounds_dir or work
+    data = work / "prepared"
+    losses = {k: validation_loss(rounds_dir / f"round{k}", data) for k in range(rounds + 1)}
     best = min(losses, key=lambda k: (losses[k], -k))  # a tie goes to the later round
     named = {f"round{k}": loss for k, loss in losses.items()}
-    log.info("validation log loss by round: %s; installing round%d", named, best)
+    log.info("%s: validation log loss by round: %s; chose round%d", rounds_dir, named, best)
     selection = {"valid_loss": named, "chosen": f"round{best}"}
-    (work / "selection.json").write_text(json.dumps(selection) + "\n")
-    return work / f"round{best}", losses
+    (rounds_dir / "selection.json").write_text(json.dumps(selection) + "\n")
+    return rounds_dir / f"round{best}", losses
+
+
+def train_member(
+    work: Path, args: argparse.Namespace, lm: Path | None, rounds_dir: Path
+) -> tuple[Path, dict[int, float]]:
+    """One member: rounds 0..N in ``rounds_dir``, and the round chosen on validation."""
+    rounds_dir.mkdir(parents=True, exist_ok=True)
+    for k in range(args.rounds + 1):
+        epochs = args.teacher_epochs if k == 0 else args.student_epochs
+        train_round(work, k, epochs, args.seed, teachers_of(rounds_dir, k), lm, rounds_dir)
+    return choose_round(work, args.rounds, rounds_dir)
+
+
+def ensemble_of(members: list[Path], out: Path) -> Path:
+    """``out``: the ensemble of ``members``, built again unless it holds exactly them."""
+    from sentireview.ensemble import combine
+
+    config_path = out / "config.json"
+    built = None
+    if config_path.exists():
+        built = json.loads(config_path.read_text("utf-8")).get("training", {}).get("ensemble_of")
+    if step("ensemble", built == [str(m) for m in members]):
+        combine(members, out, overwrite=True)
+    return out
+
+
+def choose_final(work: Path, candidates: dict[str, Path]) -> tuple[str, dict[str, float]]:
+    """The candidate (a member or the ensemble) with the lowest validation log loss, written
+    to ``work/final.json``; a tie goes to the earlier candidate (the smaller model)."""
+    losses = {name: validation_loss(run, work / "prepared") for name, run in candidates.items()}
+    best = min(losses, key=lambda name: losses[name])
+    log.info("validation log loss: %s; installing %s (%s)", losses, best, candidates[best])
+    runs = {name: str(run) for name, run in candidates.items()}
+    final = {"valid_loss": losses, "chosen": best, "runs": runs}
+    (work / "final.json").write_text(json.dumps(final, indent=2) + "\n")
+    return best, losses
 
 
 def install(run: Path, out: Path, card: str) -> None:
@@ -199,7 +258,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--teacher-epochs", type=int, default=4, help="round 0 (default: 4)")
     p.add_argument("--student-epochs", type=int, default=5, help="rounds 1.. (default: 5)")
     p.add_argument(
-        "--lm-epochs", type=int, default=0, help="language-model epochs (default: 0, none)"
+        "--members",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="1: member 1 only; 2 (default): also member 2 (language model) and the ensemble",
+    )
+    p.add_argument(
+        "--lm-epochs", type=int, default=4, help="member 2's language-model epochs (default: 4)"
     )
     p.add_argument("--seed", type=int, default=17)
     args = p.parse_args(argv)
@@ -230,7 +296,7 @@ def main(argv: list[str] | None = None) -> int:
     times["vectors_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    lm = work / "lm" if args.lm_epochs > 0 else None
+    lm = work / "lm" if args.members == 2 and args.lm_epochs > 0 else None
     if lm is not None and step("language model", is_trained(lm)):
         train_language_model(
             LMConfig(
@@ -246,10 +312,16 @@ def main(argv: list[str] | None = None) -> int:
         )
     times["lm_s"] = time.perf_counter() - t0
 
-    for k in range(args.rounds + 1):
-        epochs = args.teacher_epochs if k == 0 else args.student_epochs
-        train_round(work, k, epochs, args.seed, teachers_of(work, k), lm)
-    run, valid_loss = choose_round(work, args.rounds)
+    members = [train_member(work, args, None, work)]
+    if args.members == 2:
+        members.append(train_member(work, args, lm, work / "with_lm"))
+    candidates = {f"member {i}": run for i, (run, _) in enumerate(members, 1)}
+    if len(members) == 2:
+        candidates["ensemble"] = ensemble_of([run for run, _ in members], work / "ensemble")
+    chosen, final_loss = "member 1", {}
+    if len(candidates) > 1:
+        chosen, final_loss = choose_final(work, candidates)
+    run = candidates[chosen]
 
     config = json.loads((run / "config.json").read_text("utf-8"))
     config["name"] = NAME
@@ -260,17 +332,17 @@ def main(argv: list[str] | None = None) -> int:
     metrics = evaluate_run(run, work / "prepared", split="test", backend="onnx")
     metrics["data"] = "aclImdb_v1 official test split"
     (run / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n", "utf-8")
-    summaries = {
-        k: json.loads((work / f"round{k}" / "summary.json").read_text("utf-8"))
-        for k in range(args.rounds + 1)
-        if (work / f"round{k}" / "summary.json").exists()
-    }
     from model_card import model_card  # noqa: E402  (next to this script)
 
-    for k, summary in summaries.items():
-        summary["valid_loss"] = valid_loss.get(k)
-        summary["teachers"] = teacher_rounds(k)
-    card = model_card(config, metrics, summaries, times, chosen=run.name)
+    member_rounds = {}
+    for i, (member, valid_loss) in enumerate(members, 1):
+        rounds = {}
+        for k in range(args.rounds + 1):
+            path = member.parent / f"round{k}" / "summary.json"
+            summary = json.loads(path.read_text("utf-8")) if path.exists() else {}
+            rounds[k] = {**summary, "valid_loss": valid_loss.get(k), "teachers": teacher_rounds(k)}
+        member_rounds[f"member {i}"] = {"chosen": member.name, "rounds": rounds}
+    card = model_card(config, metrics, member_rounds, times, chosen, final_loss)
     install(run, args.out, card)
     log.info(
         "installed %s: test accuracy %.4f, %.1f MB",
