@@ -27,7 +27,7 @@ import torch
 from sentireview import artifact
 from sentireview.errors import SentiReviewError
 from sentireview.models.ensemble import LSTMEnsemble
-from sentireview.models.lstm import LSTMClassifier
+from sentireview.models.lstm import LSTMClassifier, LSTMConfig
 from sentireview.vocab import Vocab
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def _check_compatible(runs: list[Path], configs: list[dict[str, Any]]) -> None:
             raise SentiReviewError(f"{run} is already an ensemble; give its members instead")
     for run, config in zip(runs[1:], configs[1:], strict=True):
         for section in ("model", "text"):
-            mine, theirs = first_config[section], config[section]
+            mine, theirs = _settings(first_config, section), _settings(config, section)
             differ = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
             if differ:
                 raise SentiReviewError(
@@ -51,6 +51,14 @@ def _check_compatible(runs: list[Path], configs: list[dict[str, Any]]) -> None:
                 )
         if Vocab.load(run / artifact.VOCAB).itos != Vocab.load(first / artifact.VOCAB).itos:
             raise SentiReviewError(f"{run} and {first} have different vocabularies")
+
+
+def _settings(config: dict[str, Any], section: str) -> dict[str, Any]:
+    """A config section with the model's defaults filled in (configs written before a field
+    existed lack it)."""
+    if section == "model":
+        return dataclasses.asdict(LSTMConfig(**config["model"]))
+    return dict(config[section])
 
 
 def _parts(model: LSTMClassifier) -> tuple[float, float, float]:

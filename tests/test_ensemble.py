@@ -136,6 +136,14 @@ def test_runs_that_do_not_fit_together_are_refused(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
+def test_a_config_written_before_members_existed_still_combines(tmp_path):
+    a, b = make_run(tmp_path / "a", seed=1), make_run(tmp_path / "b", seed=2)
+    config = json.loads((a / "config.json").read_text())
+    del config["model"]["members"]
+    (a / "config.json").write_text(json.dumps(config))
+    assert artifact.read_config(combine([a, b], tmp_path / "e"))["model"]["members"] == 2
+
+
 def test_cli(tmp_path, capsys):
     a, b = make_run(tmp_path / "a", seed=1), make_run(tmp_path / "b", seed=2)
     assert main(["ensemble", str(a), str(b), "--out", str(tmp_path / "e"), "--name", "duo"]) == 0
