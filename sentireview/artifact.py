@@ -142,13 +142,14 @@ HALF = "float16"
 
 def state_dict_for_saving(model: nn.Module, half: bool = False) -> dict[str, Any]:
     """Contiguous CPU copies of the state_dict tensors (what safetensors accepts); with
-    ``half``, float32 tensors are stored as float16 (loading casts them back)."""
+    ``half``, float32 tensors are stored as float16 (loading casts them back), except the few
+    numbers of a ``mix`` (how the parts are weighted), kept exact."""
     import torch
 
     state = {}
     for k, v in model.state_dict().items():
         v = v.detach().to("cpu")
-        if half and v.dtype == torch.float32:
+        if half and v.dtype == torch.float32 and k.rsplit(".", 1)[-1] != "mix":
             v = v.to(torch.float16)
         state[k] = v.contiguous()
     return state

@@ -5,9 +5,10 @@ recipe trained twice, e.g. with and without language-model pre-training). The re
 ordinary artifact folder (``config.json`` with ``model.members``, ``model.safetensors``,
 ``vocab.json``, ``history.json`` with each member's curves) that ``Predictor.load``, ``sentireview
 evaluate`` and ``sentireview export`` open like any other. Its logit is the mean of the members'
-logits, exactly: each member's weight on its LSTM logit is halved (for two members), and since
-the wide part is linear, the members' wide parts fold into one (the weighted mean of their
-weights; one copy when they are equal, as when they were fitted on the same reviews).
+logits: each member's weight on its LSTM logit is divided by the number of members, and since
+the wide part is linear, the members' wide parts fold into one (one copy when they are equal,
+as when they were fitted on the same reviews: then the mean is exact; else the weighted mean
+of their weights, exact up to float16 rounding in a half-precision artifact).
 The ensemble is not trained further: nothing in it is fitted on any split.
 """
 
@@ -111,6 +112,9 @@ def combine(
         raise SentiReviewError("the same run is given twice")
     if out.exists() and not overwrite:
         raise SentiReviewError(f"{out} exists; choose another --out or pass --overwrite")
+    for run in runs:
+        if out.resolve() == run.resolve() or out.resolve() in run.resolve().parents:
+            raise SentiReviewError(f"--out {out} would replace the run {run}")
     configs = [artifact.read_config(r) for r in runs]
     _check_compatible(runs, configs)
     models = [artifact.load_model(r, c) for r, c in zip(runs, configs, strict=True)]
@@ -125,6 +129,7 @@ def combine(
     _write_history(tmp, runs)
     training = {
         "ensemble_of": [str(r) for r in runs],
+        "member_weights_sha256": [weights_digest(r) for r in runs],
         "members": [c.get("training", {}) for c in configs],
     }
     config = artifact.make_config(
@@ -133,11 +138,26 @@ def combine(
     if half:
         config["weights_dtype"] = artifact.HALF
     artifact.write_config(tmp, config)
+    old = out.with_name(out.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
     if out.exists():
-        shutil.rmtree(out)
+        out.rename(old)
     tmp.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
     log.info("wrote %s: ensemble of %s, mix %s", out, [str(r) for r in runs], config_mix(out))
     return out
+
+
+def weights_digest(run: Path) -> str:
+    """SHA-256 of the weights a run loads (``model.pth`` when there is one, as in loading)."""
+    import hashlib
+
+    path = run / artifact.PTH if (run / artifact.PTH).exists() else run / artifact.WEIGHTS
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def config_mix(run: Path) -> list[float]:

@@ -48,7 +48,7 @@ def make_run(folder: Path, seed: int, wide_seed: int = 0, half: bool = False, **
             torch.randn(211, 1, generator=torch.Generator().manual_seed(wide_seed))
         )
         model.wide.weight[0] = 0
-        model.mix.copy_(torch.tensor([0.6 + seed / 10, 0.4, 0.1 * seed]))
+        model.mix.copy_(torch.tensor([0.6 + seed / 10, 0.3 + seed / 10, 0.1 * seed]))
     config = artifact.make_config("lstm", cfg, TEXT, training={"seed": seed})
     if half:
         config["weights_dtype"] = artifact.HALF
@@ -81,10 +81,21 @@ def test_the_ensemble_outputs_the_mean_of_the_members_logits(tmp_path, same_wide
     config = artifact.read_config(out)
     assert config["model"]["members"] == 2
     assert config["training"]["ensemble_of"] == [str(a), str(b)]
+    digests = config["training"]["member_weights_sha256"]
+    assert len(set(digests)) == 2 and all(len(d) == 64 for d in digests)
     assert [m["seed"] for m in config["training"]["members"]] == [1, 2]
     history = json.loads((out / "history.json").read_text())
     assert [r["stage"] for r in history] == ["member 1: a", "member 2: b"]
     assert (out / "history.csv").exists() and not list(tmp_path.glob("*.partial"))
+
+
+@pytest.mark.parametrize("same_wide", [True, False])
+def test_a_half_precision_ensemble_keeps_the_mean(tmp_path, same_wide):
+    a = make_run(tmp_path / "a", seed=1, half=True)
+    b = make_run(tmp_path / "b", seed=2, wide_seed=0 if same_wide else 5, half=True)
+    out = combine([a, b], tmp_path / "ens")
+    error = (logits(out) - (logits(a) + logits(b)) / 2).abs().max()
+    assert error < (1e-5 if same_wide else 5e-3)  # folded different wide parts: float16
 
 
 def test_equal_wide_parts_are_stored_once_and_half_stays_half(tmp_path):
@@ -133,6 +144,9 @@ def test_runs_that_do_not_fit_together_are_refused(tmp_path):
         combine([ens, a], tmp_path / "x")
     with pytest.raises(SentiReviewError, match="exists"):
         combine([a, tmp_path / "b"], ens)
+    with pytest.raises(SentiReviewError, match="would replace the run"):
+        combine([a, tmp_path / "b"], a, overwrite=True)
+    assert (a / "model.safetensors").exists()
     assert not (tmp_path / "x").exists()
 
 

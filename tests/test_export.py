@@ -235,6 +235,24 @@ def test_onnx_refuses_weights_replaced_after_the_export(tmp_path):
     with pytest.raises(SentiReviewError, match="exported from another model.safetensors"):
         Predictor.load(folder, backend="onnx")
     assert Predictor.load(folder, backend="torch").predict_proba(["fine"])  # torch still works
+    save_file({"x": torch.zeros(1)}, str(folder / "model.safetensors"))  # far too small
+    with pytest.raises(SentiReviewError, match="reads its large weights from model.safetensors"):
+        Predictor.load(folder, backend="onnx")
+
+
+@pytest.mark.slow
+def test_a_graph_saved_with_its_weights_inside_still_loads(tmp_path):
+    import onnx
+
+    folder = build_tiny_lstm(tmp_path / "run", embed_dim=400)
+    export_onnx(folder)
+    want = Predictor.load(folder, backend="onnx").predict_proba(REVIEWS)
+    model = onnx.load(str(folder / "model.onnx"))  # reads the external weights in
+    onnx.save(model, str(folder / "inside.onnx"))
+    (folder / "inside.onnx").replace(folder / "model.onnx")
+    (folder / "model.safetensors").unlink()  # the metadata still names it
+    got = Predictor.load(folder, backend="onnx").predict_proba(REVIEWS)
+    assert got == want
 
 
 def test_safetensors_index_points_at_each_tensor(tmp_path):

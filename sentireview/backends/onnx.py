@@ -63,10 +63,15 @@ def check_linked_weights(path: Path, session: ort.InferenceSession) -> None:
     if not expected:
         return
     weights = path.parent / meta.get(WEIGHTS_KEY, "")
+    if not weights.is_file():  # the session loaded, so the graph holds its weights itself
+        return
     digest = hashlib.sha256()
-    with weights.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
+    try:
+        with weights.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise SentiReviewError(f"cannot read {weights}: {exc.strerror or exc}") from None
     if digest.hexdigest() != expected:
         raise SentiReviewError(
             f"{path} was exported from another {weights.name} than the one beside it; "
@@ -87,7 +92,15 @@ class OnnxBackend:
                 f"`sentireview export {run_dir} --format onnx`"
             )
         self.kind = config["kind"]
-        self.session = make_session(path, threads)
+        try:
+            self.session = make_session(path, threads)
+        except SentiReviewError as exc:
+            if (Path(run_dir) / "model.safetensors").exists():
+                raise SentiReviewError(
+                    f"{exc} (model.onnx reads its large weights from model.safetensors: if that "
+                    f"file changed, export again: `sentireview export {run_dir} --format onnx`)"
+                ) from None
+            raise
         check_linked_weights(path, self.session)
         self.input_names = [i.name for i in self.session.get_inputs()]
         model = config.get("model", {})

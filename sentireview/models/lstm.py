@@ -88,7 +88,9 @@ class LSTMClassifier(nn.Module):
     def __init__(self, config: LSTMConfig) -> None:
         super().__init__()
         if config.members != 1:
-            raise ValueError("an LSTMClassifier has one member; use build() for an ensemble")
+            raise ValueError(
+                "an LSTMClassifier has one member; use models.ensemble.build_lstm for an ensemble"
+            )
         self.config = config
         self.packed = False  # True: pack_padded_sequence (same results, slower on CPU)
         self.recurrence = "auto"  # auto = torch: torch.lstm | fused: _Recurrence when training

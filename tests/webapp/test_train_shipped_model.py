@@ -133,6 +133,13 @@ def test_one_member_needs_no_language_model(tmp_path, monkeypatch):
     assert "the installed model: **" not in (out / "README.md").read_text()  # no final choice
 
 
+def test_two_members_need_a_language_model(tmp_path, capsys):
+    script = _load_script()
+    with pytest.raises(SystemExit) as exit_info:
+        script.main(["--work", str(tmp_path), "--lm-epochs", "0"])
+    assert exit_info.value.code == 2 and "--lm-epochs must be >= 1" in capsys.readouterr().err
+
+
 def test_round_k_learns_from_the_mean_of_the_distilled_rounds_before_it(tmp_path):
     script = _load_script()
     w = tmp_path

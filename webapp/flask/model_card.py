@@ -75,8 +75,7 @@ def model_card(
             f"It is an ensemble of {m['members']} such models trained apart (the same recipe, "
             "member 2 after\nlanguage-model pre-training), stored as one: P(positive) = "
             "sigmoid(mean over members i of\na_i * LSTM_i logit + b_i * wide logit + c_i), "
-            "with a_i, b_i, c_i fitted on the validation split\nfor each member (their wide "
-            "parts are the same)."
+            "with a_i, b_i, c_i fitted on the validation split\nfor each member."
         )
         shape = f"{m['members']} members, each: embedding"
         curves = "each member's chosen round"

@@ -206,13 +206,15 @@ def train_member(
 
 def ensemble_of(members: list[Path], out: Path) -> Path:
     """``out``: the ensemble of ``members``, built again unless it holds exactly them."""
-    from sentireview.ensemble import combine
+    from sentireview.ensemble import combine, weights_digest
 
     config_path = out / "config.json"
     built = None
     if config_path.exists():
-        built = json.loads(config_path.read_text("utf-8")).get("training", {}).get("ensemble_of")
-    if step("ensemble", built == [str(m) for m in members]):
+        training = json.loads(config_path.read_text("utf-8")).get("training", {})
+        built = (training.get("ensemble_of"), training.get("member_weights_sha256"))
+    wanted = ([str(m) for m in members], [weights_digest(m) for m in members])
+    if step("ensemble", built == wanted):  # same runs with the same weights: kept
         combine(members, out, overwrite=True)
     return out
 
@@ -269,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--seed", type=int, default=17)
     args = p.parse_args(argv)
+    if args.members == 2 and args.lm_epochs < 1:
+        p.error("member 2 differs from member 1 by its language model: --lm-epochs must be >= 1")
     if os.environ.get("PYTHONHASHSEED") != "0":  # gensim's word2vec seeds words by hash()
         os.environ["PYTHONHASHSEED"] = "0"
         os.execv(sys.executable, [sys.executable, *sys.argv])
@@ -296,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     times["vectors_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    lm = work / "lm" if args.members == 2 and args.lm_epochs > 0 else None
+    lm = work / "lm" if args.members == 2 else None
     if lm is not None and step("language model", is_trained(lm)):
         train_language_model(
             LMConfig(
