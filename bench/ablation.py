@@ -11,6 +11,7 @@ weights that are shipped, and with ``--buckets N`` refits the wide part with N h
 Usage::
 
     .venv/bin/python bench/ablation.py                       # runs/shipped
+    .venv/bin/python bench/ablation.py --work runs/shipped/with_lm   # member 2's rounds
     .venv/bin/python bench/ablation.py --run no_vectors=runs/ablation/no_vectors \\
         --buckets 4194304 --json bench/results/ablation.json
 """
@@ -132,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     from sentireview.training.data import read_split
 
     data = args.work / "prepared"
+    if not data.exists() and (args.work.parent / "prepared").exists():
+        data = args.work.parent / "prepared"  # member 2's rounds: work/with_lm
     texts, labels_list = read_split(data, args.split, "clean")
     labels = np.asarray(labels_list)
     rounds = sorted(args.work.glob("round*"), key=lambda r: int(r.name[5:]))

@@ -110,6 +110,10 @@ def test_script_installs_a_working_model_and_resumes_by_skipping(tmp_path, monke
     for name in ("round0: LSTM alone", "round0: wide part alone", "round1: LSTM + wide"):
         assert 0 <= rows[name] <= 1, name
     assert "last round, float32 weights" in rows
+    # and member 2's rounds, with the data of the work folder above them
+    assert ablation.main(["--work", str(work / "with_lm"), "--json", str(report)]) == 0
+    rows = [r["row"] for r in json.loads(report.read_text())["rows"]]
+    assert any(r.startswith("round1: LSTM + wide") for r in rows)
 
 
 @pytest.mark.slow
