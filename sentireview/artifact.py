@@ -58,6 +58,17 @@ def jsonable(value: object) -> object:
     return value
 
 
+def file_sha256(path: str | os.PathLike) -> str:
+    """SHA-256 of a file's bytes, read in blocks."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def library_versions() -> dict[str, str]:
     """Versions recorded in config.json (what trained the model)."""
     versions = {"sentireview": __version__, "python": platform.python_version()}

@@ -41,6 +41,7 @@ def _check_compatible(runs: list[Path], configs: list[dict[str, Any]]) -> None:
             raise SentiReviewError(f"{run} is a {config['kind']} model; only LSTM runs combine")
         if config["model"].get("members", 1) != 1:
             raise SentiReviewError(f"{run} is already an ensemble; give its members instead")
+    first_words = Vocab.load(first / artifact.VOCAB).itos
     for run, config in zip(runs[1:], configs[1:], strict=True):
         for section in ("model", "text"):
             mine, theirs = _settings(first_config, section), _settings(config, section)
@@ -50,7 +51,7 @@ def _check_compatible(runs: list[Path], configs: list[dict[str, Any]]) -> None:
                     f"{run} and {first} differ in {section} settings {differ}; an ensemble's "
                     "members share their shape and text preparation"
                 )
-        if Vocab.load(run / artifact.VOCAB).itos != Vocab.load(first / artifact.VOCAB).itos:
+        if Vocab.load(run / artifact.VOCAB).itos != first_words:
             raise SentiReviewError(f"{run} and {first} have different vocabularies")
 
 
@@ -150,14 +151,8 @@ def combine(
 
 def weights_digest(run: Path) -> str:
     """SHA-256 of the weights a run loads (``model.pth`` when there is one, as in loading)."""
-    import hashlib
-
     path = run / artifact.PTH if (run / artifact.PTH).exists() else run / artifact.WEIGHTS
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return artifact.file_sha256(path)
 
 
 def config_mix(run: Path) -> list[float]:

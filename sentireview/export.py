@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from sentireview.artifact import HALF, ONNX, WEIGHTS, load_model, read_config
+from sentireview.artifact import HALF, ONNX, WEIGHTS, file_sha256, load_model, read_config
 from sentireview.backends.onnx import WEIGHTS_KEY, WEIGHTS_SHA256_KEY
 from sentireview.errors import SentiReviewError
 
@@ -171,7 +171,7 @@ def link_to_weights(path: Path, weights: Path, min_bytes: int = 1 << 16) -> int:
         init.CopyFrom(tensor)
         saved += length
     if saved:
-        digest = hashlib.sha256(Path(weights).read_bytes()).hexdigest()
+        digest = file_sha256(weights)
         props = {p.key: p for p in model.metadata_props}
         for key, value in ((WEIGHTS_KEY, weights.name), (WEIGHTS_SHA256_KEY, digest)):
             entry = props.get(key) or model.metadata_props.add()

@@ -7,7 +7,6 @@ one gunicorn worker per core, more threads per worker would only fight over the 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
+from sentireview.artifact import WEIGHTS, file_sha256
 from sentireview.backends import Inputs, pad_ids, sigmoid, softmax_positive
 from sentireview.errors import SentiReviewError
 
@@ -65,14 +65,11 @@ def check_linked_weights(path: Path, session: ort.InferenceSession) -> None:
     weights = path.parent / meta.get(WEIGHTS_KEY, "")
     if not weights.is_file():  # the session loaded, so the graph holds its weights itself
         return
-    digest = hashlib.sha256()
     try:
-        with weights.open("rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
+        digest = file_sha256(weights)
     except OSError as exc:
         raise SentiReviewError(f"cannot read {weights}: {exc.strerror or exc}") from None
-    if digest.hexdigest() != expected:
+    if digest != expected:
         raise SentiReviewError(
             f"{path} was exported from another {weights.name} than the one beside it; "
             f"export it again: `sentireview export {path.parent} --format onnx`"
@@ -95,9 +92,9 @@ class OnnxBackend:
         try:
             self.session = make_session(path, threads)
         except SentiReviewError as exc:
-            if (Path(run_dir) / "model.safetensors").exists():
+            if (Path(run_dir) / WEIGHTS).exists():
                 raise SentiReviewError(
-                    f"{exc} (model.onnx reads its large weights from model.safetensors: if that "
+                    f"{exc} (model.onnx reads its large weights from {WEIGHTS}: if that "
                     f"file changed, export again: `sentireview export {run_dir} --format onnx`)"
                 ) from None
             raise

@@ -35,6 +35,7 @@ Timings on this project's machine are in the model card and docs/accuracy.md.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -164,15 +165,22 @@ def train_round(
     return run
 
 
+@functools.cache
+def validation_split(data: Path) -> tuple[list[str], list[int]]:
+    """The prepared validation reviews and labels (read once per data folder)."""
+    from sentireview.training.data import read_split
+
+    return read_split(data, "valid", "clean")
+
+
 def validation_loss(run: Path, data: Path) -> float:
     """The model's log loss on the validation split (rounded to 5 decimals)."""
     import numpy as np
 
     from sentireview.evaluate import classification_metrics, score_texts
     from sentireview.predict import Predictor
-    from sentireview.training.data import read_split
 
-    texts, labels = read_split(data, "valid", "clean")
+    texts, labels = validation_split(data)
     scores = score_texts(Predictor.load(run, backend="torch"), texts)
     return round(classification_metrics(np.array(labels), scores)["loss"], 5)
 
@@ -219,10 +227,16 @@ def ensemble_of(members: list[Path], out: Path) -> Path:
     return out
 
 
-def choose_final(work: Path, candidates: dict[str, Path]) -> tuple[str, dict[str, float]]:
+def choose_final(
+    work: Path, candidates: dict[str, Path], known: dict[str, float]
+) -> tuple[str, dict[str, float]]:
     """The candidate (a member or the ensemble) with the lowest validation log loss, written
-    to ``work/final.json``; a tie goes to the earlier candidate (the smaller model)."""
-    losses = {name: validation_loss(run, work / "prepared") for name, run in candidates.items()}
+    to ``work/final.json``; a tie goes to the earlier candidate (the smaller model). ``known``:
+    losses already measured (the members', from choosing their rounds)."""
+    losses = {
+        name: known[name] if name in known else validation_loss(run, work / "prepared")
+        for name, run in candidates.items()
+    }
     best = min(losses, key=lambda name: losses[name])
     log.info("validation log loss: %s; installing %s (%s)", losses, best, candidates[best])
     runs = {name: str(run) for name, run in candidates.items()}
@@ -324,7 +338,8 @@ def main(argv: list[str] | None = None) -> int:
         candidates["ensemble"] = ensemble_of([run for run, _ in members], work / "ensemble")
     chosen, final_loss = "member 1", {}
     if len(candidates) > 1:
-        chosen, final_loss = choose_final(work, candidates)
+        known = {f"member {i}": min(losses.values()) for i, (_, losses) in enumerate(members, 1)}
+        chosen, final_loss = choose_final(work, candidates, known)
     run = candidates[chosen]
 
     config = json.loads((run / "config.json").read_text("utf-8"))
