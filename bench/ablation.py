@@ -1,7 +1,7 @@
 """Benchmark: what each part of the shipped model buys, on the official IMDb test split.
 
-Reads the work folder of ``webapp/flask/train_shipped_model.py`` (``runs/shipped``: the
-prepared data and one run folder per round) and scores, for every round, the LSTM's logit
+Reads the work folder of ``sentireview train shipped`` (``--work``, e.g. ``runs/shipped``:
+the prepared data and one run folder per round) and scores, for every round, the LSTM's logit
 alone, the wide part's logit alone and the weighted mix the model outputs (its ``mix``).
 Extra runs (``--run NAME=DIR``, e.g. an LSTM trained without word vectors) add rows. For the
 last round it also scores the float32 weights of its best checkpoint against the float16
@@ -43,8 +43,9 @@ def encode(run: Path, texts: list[str]) -> list[list[int]]:
 
 @torch.no_grad()
 def part_logits(model: torch.nn.Module, ids: list[list[int]]) -> np.ndarray:
-    """(n, 3): the LSTM's logit, the wide logit, the model's output logit."""
-    from sentireview.backends import pad_ids
+    """(n, 3): the LSTM's logit, the wide logit (zero without a wide part), the model's
+    output logit."""
+    from sentireview.vocab import pad_ids
 
     model.eval()
     order = np.argsort([len(i) for i in ids], kind="stable")  # similar lengths: little padding
@@ -52,11 +53,28 @@ def part_logits(model: torch.nn.Module, ids: list[list[int]]) -> np.ndarray:
     for start in range(0, len(ids), 256):
         padded, lengths = pad_ids([ids[i] for i in order[start : start + 256]])
         x, n = torch.from_numpy(padded), torch.from_numpy(lengths)
-        parts = model(x, n, parts=True)
+        if has_wide(model):
+            parts = model(x, n, parts=True)
+        else:  # a plain LSTM: its logit and a zero wide one
+            logit = model(x, n)
+            parts = torch.stack([logit, torch.zeros_like(logit)], -1)
         out.append(torch.cat([parts, model(x, n).unsqueeze(-1)], dim=-1))
     result = np.empty((len(ids), 3), dtype=np.float32)
     result[order] = torch.cat(out).float().numpy()
     return result
+
+
+def has_wide(model: torch.nn.Module) -> bool:
+    return getattr(model, "wide", None) is not None
+
+
+def wide_c(training: dict[str, Any]) -> float:
+    """The wide part's C of a run's ``training`` config: grouped (``training["optim"]``) or,
+    in runs made before the training settings were grouped, flat."""
+    optim = training.get("optim")
+    if isinstance(optim, dict) and "wide_c" in optim:
+        return float(optim["wide_c"])
+    return float(training["wide_c"])
 
 
 def accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
@@ -64,12 +82,12 @@ def accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
 
 
 def score_run(name: str, run: Path, texts: list[str], labels: np.ndarray) -> list[dict[str, Any]]:
-    from sentireview import artifact
+    from sentireview.backends.torch import load_model
 
-    model = artifact.load_model(run)
+    model = load_model(run)
     logits = part_logits(model, encode(run, texts))
     rows = [{"row": f"{name}: LSTM alone", "accuracy": accuracy(logits[:, 0], labels)}]
-    if model.wide is not None:
+    if has_wide(model):
         rows.append({"row": f"{name}: wide part alone", "accuracy": accuracy(logits[:, 1], labels)})
         rows.append(
             {
@@ -84,12 +102,12 @@ def float32_row(run: Path, texts: list[str], labels: np.ndarray) -> dict[str, An
     """The last round with the float32 weights of its best checkpoint (the shipped mix)."""
     from safetensors.torch import load_file
 
-    from sentireview import artifact
+    from sentireview.backends.torch import load_model
 
     best = run / "checkpoints" / "lstm-best.safetensors"
     if not best.exists():
         return None
-    model = artifact.load_model(run)
+    model = load_model(run)
     shipped_mix = model.mix.detach().clone()
     model.load_state_dict(load_file(str(best)), strict=True)
     with torch.no_grad():
@@ -101,16 +119,15 @@ def float32_row(run: Path, texts: list[str], labels: np.ndarray) -> dict[str, An
 def buckets_row(run: Path, data: Path, texts: list[str], labels: np.ndarray, buckets: int):
     """The wide part alone refitted with ``buckets`` hash buckets on the training split."""
     from sentireview import artifact
-    from sentireview.models.lstm import LSTMClassifier, LSTMConfig
-    from sentireview.training.data import read_split
+    from sentireview.backends.torch import build_model
+    from sentireview.data.splits import read_split
     from sentireview.training.wide import fit_wide
 
     config = artifact.read_config(run)
-    m = dict(config["model"], ngram_buckets=buckets)
-    model = LSTMClassifier(LSTMConfig(**m))
+    model = build_model({**config, "model": dict(config["model"], ngram_buckets=buckets)})
     train_texts, train_labels = read_split(data, "train", "clean")
     t0 = time.perf_counter()
-    fit_wide(model, encode(run, train_texts), train_labels, c=config["training"]["wide_c"])
+    fit_wide(model, encode(run, train_texts), train_labels, c=wide_c(config["training"]))
     fit_s = time.perf_counter() - t0
     logits = part_logits(model, encode(run, texts))
     return {
@@ -130,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     torch.set_num_threads(2)
 
-    from sentireview.training.data import read_split
+    from sentireview.data.splits import read_split
 
     data = args.work / "prepared"
     if not data.exists() and (args.work.parent / "prepared").exists():

@@ -42,7 +42,6 @@ os.environ["SENTIREVIEW_THREADS"] = "1"  # the ONNX back end's intra-op threads
 
 import argparse  # noqa: E402
 import csv  # noqa: E402
-import hashlib  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import platform  # noqa: E402
@@ -63,10 +62,10 @@ from sklearn.base import clone  # noqa: E402
 from sklearn.metrics import accuracy_score, f1_score  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # run as a script from anywhere
-    sys.path.insert(0, str(ROOT))
 
 from sentireview import baselines, text  # noqa: E402
+from sentireview.data.splits import read_frame  # noqa: E402
+from sentireview.files import sha256_file  # noqa: E402
 
 log = logging.getLogger("bench.accuracy")
 
@@ -78,6 +77,7 @@ SHORT_WORDS = 80  # "test reviews under 80 words"
 LATENCY_REVIEWS = 200
 WARMUP_CALLS = 20
 COLUMNS = ("text", "clean")
+SPLIT_COLUMNS = ["raw", "text", "clean", "label"]  # what is read of each prepared split
 
 
 @dataclass
@@ -97,14 +97,6 @@ class Row:
 
 
 # --- data -------------------------------------------------------------------------------------
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def prepared_folder(args: argparse.Namespace) -> Path:
@@ -137,10 +129,6 @@ def _manifest_matches(folder: Path, digest: str) -> bool:
     except (OSError, ValueError):
         return False
     return manifest.get("source", {}).get("sha256") == digest and manifest["split"] == "official"
-
-
-def read_split(folder: Path, name: str) -> pd.DataFrame:
-    return pd.read_parquet(folder / f"{name}.parquet", columns=["raw", "text", "clean", "label"])
 
 
 def seeded_sample(n: int, limit: int | None, seed: int = SEED) -> np.ndarray:
@@ -205,9 +193,12 @@ class Data:
 def load_data(args: argparse.Namespace) -> tuple[Data, dict[str, Any]]:
     folder = prepared_folder(args)
     manifest = json.loads((folder / "manifest.json").read_text("utf-8"))
-    train = pd.concat([read_split(folder, "train"), read_split(folder, "valid")], ignore_index=True)
+    train = pd.concat(
+        [read_frame(folder, "train", SPLIT_COLUMNS), read_frame(folder, "valid", SPLIT_COLUMNS)],
+        ignore_index=True,
+    )
     train = train.iloc[seeded_sample(len(train), args.limit_train)]
-    test = read_split(folder, "test")
+    test = read_frame(folder, "test", SPLIT_COLUMNS)
     test = test.iloc[seeded_sample(len(test), args.limit_test)].reset_index(drop=True)
     pick = seeded_sample(len(test), LATENCY_REVIEWS, seed=SEED + 1)
     short_texts, short_labels = read_short_set(Path(args.short))
@@ -401,7 +392,8 @@ def select(args: argparse.Namespace) -> list[dict[str, Any]]:
     """Validation accuracy (fit on train, score on valid) of the linear baselines for each
     column and C: how the benchmark's settings were chosen, never on the test set."""
     folder = prepared_folder(args)
-    train, valid = read_split(folder, "train"), read_split(folder, "valid")
+    train = read_frame(folder, "train", SPLIT_COLUMNS)
+    valid = read_frame(folder, "valid", SPLIT_COLUMNS)
     train = train.iloc[seeded_sample(len(train), args.limit_train)]
     y, yv = train["label"].to_numpy(np.int64), valid["label"].to_numpy(np.int64)
     grid = [float(c) for c in args.select_c.split(",")]

@@ -17,9 +17,6 @@ products in bfloat16, weights, Adam and loss in float32), for CPUs with bfloat16
 Mixed precision changes the arithmetic, so its "same results" is checked on a full run
 (docs/training.md), not here.
 
-``--fused`` adds another contestant: ours with ``recurrence = "fused"`` (both directions in
-one recurrence, hand-written backward), slower on an idle CPU, faster under contention.
-
     python bench/train_lstm.py [--data ../shared/data/aclImdb_v1.tar.gz] [--limit 2000]
 
 The vocabulary is built from ``--vocab-reviews`` training reviews (default 25,000: all of
@@ -115,13 +112,11 @@ def our_steps(
     split: IdSplit,
     vocab_size: int,
     batch_size: int,
-    recurrence: str = "auto",
     amp: str | None = None,
 ):
     """Yields this library's training-step times (bucketed batches, LSTMClassifier)."""
     torch.manual_seed(0)
     model = LSTMClassifier(LSTMConfig(vocab_size=vocab_size)).train()
-    model.recurrence = recurrence
     opt = make_optimizer(model, 1e-3)
     device = torch.device("cpu")
     for epoch in range(1000):
@@ -145,7 +140,6 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument(
         "--vocab-reviews", type=int, default=25000, help="reviews the vocabulary is built from"
     )
-    p.add_argument("--fused", action="store_true", help="also time recurrence='fused'")
     p.add_argument("--bf16", action="store_true", help="also time ours under bf16 autocast")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--ref-batches", type=int, default=4, help="timed batches for the reference")
@@ -176,8 +170,6 @@ def main(argv: list[str] | None = None) -> None:
     contestants["ours"] = our_steps(split, len(vocab), args.batch_size)
     if args.bf16:
         contestants["bf16"] = our_steps(split, len(vocab), args.batch_size, amp="bf16")
-    if args.fused:
-        contestants["fused"] = our_steps(split, len(vocab), args.batch_size, "fused")
     for steps in contestants.values():
         next(steps)
     per_round = max(1, args.batches // args.ref_batches)
@@ -193,7 +185,6 @@ def main(argv: list[str] | None = None) -> None:
     names = {
         "ref": "reference (nn.LSTM, padded to 500, torch.optim.Adam)",
         "ours": "ours (bucketed, torch.lstm unpacked, fused Adam)",
-        "fused": "ours, recurrence='fused' (one loop for both directions)",
         "bf16": "ours, bf16 autocast (--amp bf16)",
     }
     for key, rate in rates.items():

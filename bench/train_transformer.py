@@ -52,7 +52,7 @@ def read_texts(path: Path, limit: int) -> tuple[list[str], list[int]]:
     """``limit`` labelled training reviews: the prepared ``text`` column (a seeded sample) or
     the archive's raw reviews with HTML line breaks turned into spaces."""
     if path.is_dir():
-        from sentireview.training.data import read_split
+        from sentireview.data.splits import read_split
 
         return read_split(path, "train", "text", limit)
     from train_lstm import read_reviews  # bench/ is the script's folder

@@ -20,7 +20,6 @@ float32 weights) only, which is what ``bench/accuracy.py`` measures as the size 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +29,8 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
+
+from sentireview.files import write_json
 
 __all__ = [
     "BASELINES",
@@ -105,7 +106,7 @@ class Majority:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         config = {"kind": self.name, "positive_share": self.positive_share}
-        (folder / "config.json").write_text(json.dumps(config) + "\n", "utf-8")
+        write_json(folder / "config.json", config)
         return folder
 
 
@@ -183,7 +184,7 @@ class LinearTextModel:
             "nb_alpha": self.nb_alpha,
             "tokenizer": "sentireview.baselines.tokenize",
         }
-        (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n", "utf-8")
+        write_json(folder / "config.json", config)
         return folder
 
 

@@ -2,7 +2,7 @@
 
 The runs must share their vocabulary, text preparation and shape (the usual case: the same
 recipe trained twice, e.g. with and without language-model pre-training). The result is an
-ordinary artifact folder (``config.json`` with ``model.members``, ``model.safetensors``,
+ordinary artifact folder (``config.json`` of kind ``lstm_ensemble``, ``model.safetensors``,
 ``vocab.json``, ``history.json`` with each member's curves) that ``Predictor.load``, ``sentireview
 evaluate`` and ``sentireview export`` open like any other. Its logit is the mean of the members'
 logits: each member's weight on its LSTM logit is divided by the number of members, and since
@@ -24,12 +24,18 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import safe_open
 
 from sentireview import artifact
+from sentireview.backends.torch import load_model, model_config
 from sentireview.errors import SentiReviewError
-from sentireview.models.ensemble import LSTMEnsemble
-from sentireview.models.lstm import LSTMClassifier, LSTMConfig
+from sentireview.files import building_folder, sha256_file
+from sentireview.models.ensemble import EnsembleConfig, LSTMEnsemble
+from sentireview.models.lstm import LSTMClassifier
+from sentireview.models.wide import WideLSTMClassifier
+from sentireview.training.loop import History
 from sentireview.vocab import Vocab
+from sentireview.weights import HALF, save_weights, weights_path
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +43,10 @@ log = logging.getLogger(__name__)
 def _check_compatible(runs: list[Path], configs: list[dict[str, Any]]) -> None:
     first, first_config = runs[0], configs[0]
     for run, config in zip(runs, configs, strict=True):
+        if config["kind"] == "lstm_ensemble":
+            raise SentiReviewError(f"{run} is already an ensemble; give its members instead")
         if config["kind"] != "lstm":
             raise SentiReviewError(f"{run} is a {config['kind']} model; only LSTM runs combine")
-        if config["model"].get("members", 1) != 1:
-            raise SentiReviewError(f"{run} is already an ensemble; give its members instead")
     first_words = Vocab.load(first / artifact.VOCAB).itos
     for run, config in zip(runs[1:], configs[1:], strict=True):
         for section in ("model", "text"):
@@ -59,13 +65,14 @@ def _settings(config: dict[str, Any], section: str) -> dict[str, Any]:
     """A config section with the model's defaults filled in (configs written before a field
     existed lack it)."""
     if section == "model":
-        return dataclasses.asdict(LSTMConfig(**config["model"]))
+        shape = dataclasses.asdict(model_config(config))
+        return {"ngram_buckets": 0, "ngram_orders": 3, **shape}
     return dict(config[section])
 
 
 def _parts(model: LSTMClassifier) -> tuple[float, float, float]:
     """A member's weights on its LSTM logit and its wide logit, and its bias."""
-    if model.wide is None:
+    if not isinstance(model, WideLSTMClassifier):
         return 1.0, 0.0, 0.0
     deep, wide, bias = (float(v) for v in model.mix)
     return deep, wide, bias
@@ -75,8 +82,8 @@ def _parts(model: LSTMClassifier) -> tuple[float, float, float]:
 def build_ensemble(models: Sequence[LSTMClassifier]) -> LSTMEnsemble:
     """One module whose logit is the mean of the ``models``' logits (same shape each)."""
     n = len(models)
-    config = dataclasses.replace(models[0].config, members=n)
-    ensemble = LSTMEnsemble(config).eval()
+    shape = dataclasses.asdict(models[0].config)
+    ensemble = LSTMEnsemble(EnsembleConfig(**shape, members=n)).eval()
     for target, model in zip(ensemble.members, models, strict=True):
         state = {k: v for k, v in model.state_dict().items() if not k.startswith(("wide.", "mix"))}
         target.load_state_dict(state, strict=True)
@@ -118,47 +125,36 @@ def combine(
             raise SentiReviewError(f"--out {out} would replace the run {run}")
     configs = [artifact.read_config(r) for r in runs]
     _check_compatible(runs, configs)
-    models = [artifact.load_model(r, c) for r, c in zip(runs, configs, strict=True)]
+    models = [load_model(r, c) for r, c in zip(runs, configs, strict=True)]
     ensemble = build_ensemble(models)  # type: ignore[arg-type]
-    half = all(c.get("weights_dtype") == artifact.HALF for c in configs)
+    half = all(c.get("weights_dtype") == HALF for c in configs)
 
-    tmp = out.with_name(out.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    artifact.save_weights(tmp, ensemble, half=half)
-    shutil.copy(runs[0] / artifact.VOCAB, tmp / artifact.VOCAB)
-    _write_history(tmp, runs)
     training = {
         "ensemble_of": [str(r) for r in runs],
         "member_weights_sha256": [weights_digest(r) for r in runs],
         "members": [c.get("training", {}) for c in configs],
     }
     config = artifact.make_config(
-        "lstm", ensemble.config, configs[0]["text"], training=training, name=name
+        "lstm_ensemble", ensemble.config, configs[0]["text"], training=training, name=name
     )
     if half:
-        config["weights_dtype"] = artifact.HALF
-    artifact.write_config(tmp, config)
-    old = out.with_name(out.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if out.exists():
-        out.rename(old)
-    tmp.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
+        config["weights_dtype"] = HALF
+    with building_folder(out) as tmp:
+        save_weights(tmp, ensemble, half=half)
+        shutil.copy(runs[0] / artifact.VOCAB, tmp / artifact.VOCAB)
+        _write_history(tmp, runs)
+        artifact.write_config(tmp, config)
     log.info("wrote %s: ensemble of %s, mix %s", out, [str(r) for r in runs], config_mix(out))
     return out
 
 
 def weights_digest(run: Path) -> str:
     """SHA-256 of the weights a run loads (``model.pth`` when there is one, as in loading)."""
-    path = run / artifact.PTH if (run / artifact.PTH).exists() else run / artifact.WEIGHTS
-    return artifact.file_sha256(path)
+    return sha256_file(weights_path(run))
 
 
 def config_mix(run: Path) -> list[float]:
     """The saved ensemble's ``mix`` (for logs and model cards)."""
-    from safetensors import safe_open
-
     with safe_open(str(run / artifact.WEIGHTS), framework="pt") as f:
         return [round(float(v), 5) for v in f.get_tensor("mix")]
 
@@ -166,8 +162,6 @@ def config_mix(run: Path) -> list[float]:
 def _write_history(out: Path, runs: list[Path]) -> None:
     """Every member's training history, each as its own stage ("member 1: round3" ...), so
     that the loss-curve plot gets one panel per member."""
-    from sentireview.training.loop import History
-
     rows = []
     for i, run in enumerate(runs, 1):
         path = run / "history.json"

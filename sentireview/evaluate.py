@@ -20,21 +20,11 @@ from typing import Any
 import numpy as np
 
 from sentireview import artifact
-from sentireview.predict import Predictor
-from sentireview.training.data import read_split
+from sentireview.data.splits import read_split
+from sentireview.files import write_json, write_text
+from sentireview.predict import Predictor, score_texts
 
 log = logging.getLogger(__name__)
-
-
-def score_texts(predictor: Predictor, texts: list[str], batch_size: int = 128) -> np.ndarray:
-    """P(positive) for already-prepared texts, batched by length (fast), in input order."""
-    order = np.argsort([len(t) for t in texts], kind="stable")
-    scores = predictor.predict_proba(
-        [texts[i] for i in order], prepared=True, batch_size=batch_size
-    )
-    out = np.empty(len(texts))
-    out[order] = scores
-    return out
 
 
 def classification_metrics(labels: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
@@ -162,9 +152,9 @@ def evaluate_run(
         metrics["report_text"],
     )
     suffix = "" if split == "test" else f"_{split}"
-    artifact.write_json(run_dir / f"metrics{suffix}.json", metrics)
+    write_json(run_dir / f"metrics{suffix}.json", metrics)
     report = run_dir / f"classification_report{suffix}.txt"
-    report.write_text(metrics["report_text"], encoding="utf-8")
+    write_text(report, metrics["report_text"])
     stages = metrics.get("stages")
     matrices = (  # the transformer's two stages side by side
         {f"{name} ({split})": m["confusion_matrix"] for name, m in stages.items()}

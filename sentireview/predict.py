@@ -19,9 +19,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sentireview.artifact import ONNX, PTH, TOKENIZER, VOCAB, read_config
-from sentireview.backends import Backend, Inputs, load_backend
+import numpy as np
+
+from sentireview import text
+from sentireview.artifact import ONNX, PTH, read_config
+from sentireview.backends import Backend, load_backend
 from sentireview.errors import SentiReviewError
+from sentireview.kinds import Encoder, get_kind
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +58,10 @@ def _torch_installed() -> bool:
 def text_preparer(config: dict[str, Any]) -> Callable[[str], str]:
     """The text function used in training: the recipe's cleaner (``clean`` column) or the
     plain-text normalisation (``text`` column)."""
-    from sentireview import text as text_module
-
     spec = config["text"]
     if spec.get("column", "clean") == "clean":
-        return text_module.get_cleaner(spec.get("recipe", "tutorial"))
-    return text_module.plain_text
+        return text.get_cleaner(spec.get("recipe", "tutorial"))
+    return text.plain_text
 
 
 class Predictor:
@@ -69,7 +71,7 @@ class Predictor:
         self,
         config: dict[str, Any],
         backend: Backend,
-        encode: Callable[[list[str]], Inputs],
+        encode: Encoder,
         prepare: Callable[[str], str],
     ) -> None:
         self.config = config
@@ -85,7 +87,7 @@ class Predictor:
         run_dir = Path(path)
         config = read_config(run_dir)
         name = choose_backend(run_dir, backend)
-        encode = _make_encoder(run_dir, config)
+        encode = get_kind(config["kind"]).encoder(run_dir, config)
         engine = load_backend(name, run_dir, config)
         log.info("loaded %s model from %s (%s back end)", config["kind"], run_dir, name)
         return cls(config, engine, encode, text_preparer(config))
@@ -123,24 +125,12 @@ def _check_texts(texts: Sequence[str]) -> list[str]:
     return texts
 
 
-def _make_encoder(run_dir: Path, config: dict[str, Any]) -> Callable[[list[str]], Inputs]:
-    max_tokens = config["text"].get("max_tokens")
-    if config["kind"] == "lstm":
-        from sentireview.vocab import Vocab
-
-        vocab = Vocab.load(run_dir / VOCAB)
-        return lambda texts: [vocab.encode(t, max_tokens) for t in texts]
-
-    if not (run_dir / TOKENIZER).is_dir():
-        raise SentiReviewError(f"{run_dir} has no {TOKENIZER}/ folder")
-    from transformers import AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(str(run_dir / TOKENIZER))
-
-    def encode(texts: list[str]) -> Inputs:
-        enc = tokenizer(
-            texts, padding=True, truncation=True, max_length=max_tokens, return_tensors="np"
-        )
-        return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
-
-    return encode
+def score_texts(predictor: Predictor, texts: list[str], batch_size: int = 128) -> np.ndarray:
+    """P(positive) for already-prepared texts, batched by length (fast), in input order."""
+    order = np.argsort([len(t) for t in texts], kind="stable")
+    scores = predictor.predict_proba(
+        [texts[i] for i in order], prepared=True, batch_size=batch_size
+    )
+    out = np.empty(len(texts))
+    out[order] = scores
+    return out

@@ -1,6 +1,7 @@
-"""Word vocabulary for the LSTM: cleaned text -> token ids, saved as JSON.
+"""Word vocabulary for the LSTM: cleaned text -> token ids, saved as JSON; id lists -> padded
+arrays (:func:`pad_ids`).
 
-Pure Python on purpose: the web process (no torch, no pandas) loads it to encode reviews.
+No torch or pandas on purpose: the web process (no torch, no pandas) loads it to encode reviews.
 The cleaned text (the `clean` column, or `sentireview.text.clean` at prediction time) is
 already tokenized and joined with single spaces, so tokens are ``text.split()``.
 
@@ -13,11 +14,14 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from sentireview.errors import SentiReviewError
+from sentireview.files import write_json
 
 PAD = "<pad>"
 UNK = "<unk>"
@@ -88,11 +92,8 @@ class Vocab:
         }
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write ``vocab.json`` (UTF-8, atomically via a temporary file)."""
-        path = Path(path)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_dict(), ensure_ascii=False), encoding="utf-8")
-        os.replace(tmp, path)
+        """Write ``vocab.json`` (UTF-8, atomically)."""
+        write_json(path, self.to_dict(), indent=None)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Vocab:
@@ -108,3 +109,17 @@ class Vocab:
         return cls(
             list(data["itos"]), min_freq=int(data.get("min_freq", 3)), max_size=data.get("max_size")
         )
+
+
+def pad_ids(
+    ids: Sequence[Sequence[int]], pad_id: int = PAD_ID, unk_id: int = UNK_ID
+) -> tuple[np.ndarray, np.ndarray]:
+    """Right-pad id lists into ``ids`` (B, T) int64 and ``lengths`` (B,) int64.
+
+    An empty list becomes ``[unk_id]``: the model reads at least one step."""
+    rows = [list(r) if len(r) else [unk_id] for r in ids]
+    lengths = np.array([len(r) for r in rows], dtype=np.int64)
+    out = np.full((len(rows), int(lengths.max(initial=1))), pad_id, dtype=np.int64)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = r
+    return out, lengths

@@ -4,9 +4,11 @@ import pytest
 import torch
 
 from sentireview import artifact
+from sentireview.backends.torch import load_model
 from sentireview.errors import SentiReviewError
 from sentireview.models.lstm import LSTMClassifier, LSTMConfig
 from sentireview.vocab import Vocab
+from sentireview.weights import save_weights
 
 
 def make_lstm_run(run_dir, pth=False):
@@ -16,7 +18,7 @@ def make_lstm_run(run_dir, pth=False):
     model = LSTMClassifier(cfg)
     text = {"recipe": "tutorial", "column": "clean", "max_tokens": 500}
     artifact.write_config(run_dir, artifact.make_config("lstm", cfg, text, {"epochs": 1}))
-    artifact.save_weights(run_dir, model, pth=pth)
+    save_weights(run_dir, model, pth=pth)
     vocab.save(run_dir / "vocab.json")
     return model.eval(), vocab
 
@@ -28,7 +30,7 @@ def test_round_trip_is_exact(tmp_path):
     assert config["format"] == 1 and config["kind"] == "lstm"
     assert config["labels"] == ["negative", "positive"] and config["model"]["hidden"] == 4
     assert "torch" in config["versions"] and config["text"]["column"] == "clean"
-    loaded = artifact.load_model(tmp_path)
+    loaded = load_model(tmp_path)
     assert not loaded.training
     for k, v in model.state_dict().items():
         assert torch.equal(v, loaded.state_dict()[k]), k
@@ -36,7 +38,7 @@ def test_round_trip_is_exact(tmp_path):
     (tmp_path / "model.safetensors").unlink()
     state = torch.load(tmp_path / "model.pth", weights_only=True)
     assert set(state) == set(model.state_dict())
-    from_pth = artifact.load_model(tmp_path)
+    from_pth = load_model(tmp_path)
     ids, lengths = torch.tensor([[2, 3, 4]]), torch.tensor([3])
     assert torch.equal(from_pth(ids, lengths), model(ids, lengths))
 
@@ -47,7 +49,7 @@ def test_strict_loading_rejects_wrong_weights(tmp_path):
     config["model"]["hidden"] = 5
     (tmp_path / "config.json").write_text(json.dumps(config))
     with pytest.raises(SentiReviewError, match="do not fit"):
-        artifact.load_model(tmp_path)
+        load_model(tmp_path)
 
 
 def test_read_config_errors(tmp_path):
@@ -67,4 +69,4 @@ def test_missing_weights(tmp_path):
     make_lstm_run(tmp_path)
     (tmp_path / "model.safetensors").unlink()
     with pytest.raises(SentiReviewError, match="no weights"):
-        artifact.load_model(tmp_path)
+        load_model(tmp_path)

@@ -12,10 +12,11 @@ from sentireview import artifact
 from sentireview.cli import main
 from sentireview.ensemble import combine
 from sentireview.errors import SentiReviewError
-from sentireview.models.lstm import LSTMClassifier, LSTMConfig
+from sentireview.models.wide import WideLSTMClassifier, WideLSTMConfig
 from sentireview.predict import Predictor
 from sentireview.text import clean_words
 from sentireview.vocab import Vocab
+from sentireview.weights import HALF, round_to_half, save_weights
 
 REVIEWS = [
     "A wonderful film, I loved every minute of it.",
@@ -31,7 +32,7 @@ def make_run(folder: Path, seed: int, wide_seed: int = 0, half: bool = False, **
     """An LSTM artifact with a wide part; ``wide_seed`` picks its wide weights (equal seeds,
     equal wide parts, as in runs fitted on the same reviews)."""
     vocab = Vocab.build([clean_words(r) for r in REVIEWS * 2], min_freq=1)
-    cfg = LSTMConfig(
+    cfg = WideLSTMConfig(
         **{
             "vocab_size": len(vocab),
             "embed_dim": 6,
@@ -42,7 +43,7 @@ def make_run(folder: Path, seed: int, wide_seed: int = 0, half: bool = False, **
         }  # fmt: skip
     )
     torch.manual_seed(seed)
-    model = LSTMClassifier(cfg)
+    model = WideLSTMClassifier(cfg)
     with torch.no_grad():
         model.wide.weight.copy_(
             torch.randn(211, 1, generator=torch.Generator().manual_seed(wide_seed))
@@ -51,10 +52,10 @@ def make_run(folder: Path, seed: int, wide_seed: int = 0, half: bool = False, **
         model.mix.copy_(torch.tensor([0.6 + seed / 10, 0.3 + seed / 10, 0.1 * seed]))
     config = artifact.make_config("lstm", cfg, TEXT, training={"seed": seed})
     if half:
-        config["weights_dtype"] = artifact.HALF
-        artifact.round_to_half(model)
+        config["weights_dtype"] = HALF
+        round_to_half(model)
     artifact.write_config(folder, config)
-    artifact.save_weights(folder, model, half=half)
+    save_weights(folder, model, half=half)
     vocab.save(folder / artifact.VOCAB)
     rows = [{"stage": "lstm", "epoch": 1, "train_loss": 0.5, "val_loss": 0.4 + seed / 100}]
     (folder / "history.json").write_text(json.dumps(rows))
@@ -79,7 +80,7 @@ def test_the_ensemble_outputs_the_mean_of_the_members_logits(tmp_path, same_wide
     assert torch.allclose(got, want, atol=1e-4)
     assert not torch.allclose(logits(a), logits(b), atol=1e-3)  # the members differ
     config = artifact.read_config(out)
-    assert config["model"]["members"] == 2
+    assert config["kind"] == "lstm_ensemble" and config["model"]["members"] == 2
     assert config["training"]["ensemble_of"] == [str(a), str(b)]
     digests = config["training"]["member_weights_sha256"]
     assert len(set(digests)) == 2 and all(len(d) == 64 for d in digests)
@@ -107,7 +108,7 @@ def test_equal_wide_parts_are_stored_once_and_half_stays_half(tmp_path):
     stored = load_file(str(out / artifact.WEIGHTS))
     assert torch.equal(stored["wide.weight"], load_file(str(a / artifact.WEIGHTS))["wide.weight"])
     assert stored["members.1.embedding.weight"].dtype == torch.float16
-    assert artifact.read_config(out)["weights_dtype"] == artifact.HALF
+    assert artifact.read_config(out)["weights_dtype"] == HALF
     assert not any(k.startswith("members.0.wide") for k in stored)
 
 
@@ -150,12 +151,22 @@ def test_runs_that_do_not_fit_together_are_refused(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
-def test_a_config_written_before_members_existed_still_combines(tmp_path):
+def test_configs_of_the_earlier_format_still_combine_and_load(tmp_path):
+    """Runs written before the ensemble had a kind of its own said ``members: 1``, and their
+    ensembles ``"kind": "lstm"`` with ``members: 2``."""
     a, b = make_run(tmp_path / "a", seed=1), make_run(tmp_path / "b", seed=2)
     config = json.loads((a / "config.json").read_text())
-    del config["model"]["members"]
+    config["model"]["members"] = 1
     (a / "config.json").write_text(json.dumps(config))
-    assert artifact.read_config(combine([a, b], tmp_path / "e"))["model"]["members"] == 2
+    assert artifact.read_config(a)["kind"] == "lstm"
+    e = combine([a, b], tmp_path / "e")
+    new = json.loads((e / "config.json").read_text())
+    assert new["kind"] == "lstm_ensemble" and new["model"]["members"] == 2
+    want = logits(e)
+    old = {**new, "kind": "lstm"}
+    (e / "config.json").write_text(json.dumps(old))
+    assert artifact.read_config(e)["kind"] == "lstm_ensemble"
+    assert torch.equal(logits(e), want)
 
 
 def test_cli(tmp_path, capsys):

@@ -1,27 +1,24 @@
 import json
-import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import torch
 
 from sentireview.cli import main
-
-sys.path.insert(0, str(Path(__file__).parent / "training"))
-from fake_reviews import write_dataset  # noqa: E402  (the invented dataset)
+from tests.helpers.fake_reviews import write_dataset
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
-    from sentireview.training.lstm import LSTMTrainConfig, train_lstm
+    from sentireview.training.lstm import train_lstm
+    from tests.helpers.configs import lstm_config
 
     torch.set_num_threads(1)
     root = tmp_path_factory.mktemp("eval")
     data = write_dataset(root / "prepared")
     out = root / "run"
     train_lstm(
-        LSTMTrainConfig(
+        lstm_config(
             data=data,
             out=out,
             epochs=2,

@@ -12,17 +12,16 @@ import pytest
 import torch
 
 from sentireview import artifact
-from sentireview.backends import pad_ids
 from sentireview.backends.onnx import OnnxBackend
 from sentireview.backends.torch import TorchBackend
 from sentireview.errors import SentiReviewError
 from sentireview.export import _export_here, export_onnx
+from sentireview.kinds import get_kind
 from sentireview.models.lstm import LSTMClassifier, LSTMConfig
 from sentireview.predict import Predictor
 from sentireview.text import clean
-from sentireview.vocab import Vocab
-
-ROOT = Path(__file__).resolve().parents[1]
+from sentireview.vocab import Vocab, pad_ids
+from sentireview.weights import save_weights
 
 REVIEWS = [
     "A wonderful film with a great cast, I loved it.",
@@ -43,7 +42,7 @@ def build_tiny_lstm(folder: Path, max_tokens: int = 200, embed_dim: int = 16) ->
     model = LSTMClassifier(cfg)
     text = {"recipe": "tutorial", "column": "clean", "max_tokens": max_tokens}
     artifact.write_config(folder, artifact.make_config("lstm", cfg, text, name="tiny-lstm"))
-    artifact.save_weights(folder, model)
+    save_weights(folder, model)
     vocab.save(folder / "vocab.json")
     return folder
 
@@ -59,10 +58,11 @@ def exported(tmp_path_factory) -> Path:
 @pytest.mark.slow
 def test_export_writes_model_onnx(exported):
     assert (exported / "model.onnx").is_file()
-    assert not list(exported.glob("*.partial"))
+    assert not list(exported.glob("*.partial")) and not list(exported.glob("*.tmp"))
     config = artifact.read_config(exported)
     backend = OnnxBackend(exported, config)
-    assert backend.input_names == ["ids", "lengths"]
+    names = [i.name for i in backend.session.get_inputs()]
+    assert names == list(get_kind("lstm").inputs) == ["ids", "lengths"]
 
 
 @pytest.mark.slow
@@ -74,10 +74,12 @@ def test_parity_torch_vs_onnx(exported):
     vocab_size = config["model"]["vocab_size"]
     # Many lengths in one batch (1 .. 300 tokens), and batches of one.
     batch = [list(rng.integers(1, vocab_size, size=n)) for n in (1, 2, 5, 17, 64, 300, 3)]
-    want, got = torch_backend.predict_proba(batch), onnx_backend.predict_proba(batch)
+    feed = _feed(batch)
+    want, got = torch_backend.predict_proba(feed), onnx_backend.predict_proba(feed)
     assert np.max(np.abs(want - got)) <= 1e-5
     for row in batch:
-        one_torch, one_onnx = torch_backend.predict_proba([row]), onnx_backend.predict_proba([row])
+        one_torch = torch_backend.predict_proba(_feed([row]))
+        one_onnx = onnx_backend.predict_proba(_feed([row]))
         assert abs(one_torch[0] - one_onnx[0]) <= 1e-5
 
 
@@ -115,7 +117,7 @@ def test_failed_export_keeps_previous_file(exported, tmp_path, monkeypatch):
     with pytest.raises(SentiReviewError, match="exporter exploded"):
         _export_here(folder, None, True)  # in this process, where the monkeypatch holds
     assert (folder / "model.onnx").read_bytes() == b"previous"
-    assert not list(folder.glob("*.partial"))
+    assert not list(folder.glob("*.partial")) and not list(folder.glob("*.tmp"))
 
 
 @pytest.mark.slow
@@ -135,6 +137,11 @@ def test_missing_onnx_file(exported, tmp_path):
     config = artifact.read_config(exported)
     with pytest.raises(SentiReviewError, match="sentireview export"):
         OnnxBackend(tmp_path, config)
+
+
+def _feed(rows):
+    ids, lengths = pad_ids(rows)
+    return {"ids": ids, "lengths": lengths}
 
 
 def test_pad_ids_shapes():
@@ -188,7 +195,6 @@ def test_package_and_predictor_import_without_torch(exported):
 @pytest.mark.slow
 def test_web_app_imports_and_serves_without_torch(exported):
     code = BLOCK_TORCH + (
-        f"sys.path.insert(0, {str(ROOT / 'webapp' / 'flask')!r})\n"
         "from senti_api import create_app\n"
         f"app = create_app({{'MODEL_DIR': {str(exported)!r}}})\n"
         "r = app.test_client().post('/predict', json={'review': 'a great film'})\n"

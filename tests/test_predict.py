@@ -5,11 +5,13 @@ import pytest
 import torch
 
 from sentireview import artifact
+from sentireview.backends.torch import load_model
 from sentireview.errors import SentiReviewError
 from sentireview.models.lstm import LSTMClassifier, LSTMConfig
 from sentireview.predict import Predictor, choose_backend
 from sentireview.text import clean
 from sentireview.vocab import Vocab
+from sentireview.weights import save_weights
 
 
 @pytest.fixture
@@ -22,7 +24,7 @@ def run_dir(tmp_path):
     model = LSTMClassifier(cfg)
     text = {"recipe": "tutorial", "column": "clean", "max_tokens": 3}
     artifact.write_config(tmp_path, artifact.make_config("lstm", cfg, text))
-    artifact.save_weights(tmp_path, model)
+    save_weights(tmp_path, model)
     vocab.save(tmp_path / "vocab.json")
     return tmp_path
 
@@ -33,7 +35,7 @@ def test_predict_matches_the_model(run_dir):
     texts = ["A good film, great!", "", "bad awful poor and more words here"]
     out = p.predict(texts)
     assert [set(r) for r in out] == [{"sentiment", "score", "label"}] * 3
-    model = artifact.load_model(run_dir)
+    model = load_model(run_dir)
     vocab = Vocab.load(run_dir / "vocab.json")
     for text, r in zip(texts, out, strict=True):
         ids = vocab.encode(clean(text), 3) or [1]  # trimmed to max_tokens, empty -> <unk>
@@ -80,7 +82,7 @@ def test_a_dropped_in_pth_is_what_gets_served(run_dir):
     texts = ["A good film, great!", "bad awful poor"]
     before = [r["score"] for r in Predictor.load(run_dir, backend="torch").predict(texts)]
     torch.manual_seed(1)
-    other = LSTMClassifier(artifact.load_model(run_dir).config).eval()
+    other = LSTMClassifier(load_model(run_dir).config).eval()
     torch.save(other.state_dict(), run_dir / "model.pth")
     assert choose_backend(run_dir) == "torch"
     p = Predictor.load(run_dir)

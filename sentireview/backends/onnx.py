@@ -15,13 +15,13 @@ from typing import Any
 import numpy as np
 import onnxruntime as ort
 
-from sentireview.artifact import WEIGHTS, file_sha256
-from sentireview.backends import Inputs, pad_ids, sigmoid, softmax_positive
+from sentireview.artifact import ONNX, WEIGHTS
 from sentireview.errors import SentiReviewError
+from sentireview.files import sha256_file
+from sentireview.kinds import Feed, get_kind
 
 log = logging.getLogger(__name__)
 
-ONNX_FILE = "model.onnx"
 #: ONNX metadata written by ``sentireview.export.link_to_weights``: the weights file whose
 #: bytes the graph reads as external data, and that file's SHA-256 at export time.
 WEIGHTS_KEY = "sentireview.weights"
@@ -66,7 +66,7 @@ def check_linked_weights(path: Path, session: ort.InferenceSession) -> None:
     if not weights.is_file():  # the session loaded, so the graph holds its weights itself
         return
     try:
-        digest = file_sha256(weights)
+        digest = sha256_file(weights)
     except OSError as exc:
         raise SentiReviewError(f"cannot read {weights}: {exc.strerror or exc}") from None
     if digest != expected:
@@ -82,13 +82,13 @@ class OnnxBackend:
     name = "onnx"
 
     def __init__(self, run_dir: Path, config: dict[str, Any], threads: int | None = None) -> None:
-        path = Path(run_dir) / ONNX_FILE
+        path = Path(run_dir) / ONNX
         if not path.is_file():
             raise SentiReviewError(
-                f"{run_dir} has no {ONNX_FILE}; create it with "
+                f"{run_dir} has no {ONNX}; create it with "
                 f"`sentireview export {run_dir} --format onnx`"
             )
-        self.kind = config["kind"]
+        self.kind = get_kind(config["kind"])
         try:
             self.session = make_session(path, threads)
         except SentiReviewError as exc:
@@ -99,25 +99,14 @@ class OnnxBackend:
                 ) from None
             raise
         check_linked_weights(path, self.session)
-        self.input_names = [i.name for i in self.session.get_inputs()]
-        model = config.get("model", {})
-        self.pad_id = int(model.get("pad_id", 0))
-        expected = {"ids", "lengths"} if self.kind == "lstm" else {"input_ids", "attention_mask"}
-        if not expected <= set(self.input_names):
+        names = [i.name for i in self.session.get_inputs()]
+        if not set(self.kind.inputs) <= set(names):
             raise SentiReviewError(
-                f"{path} takes inputs {self.input_names}, expected {sorted(expected)} "
-                f"for a {self.kind} model"
+                f"{path} takes inputs {names}, expected {sorted(self.kind.inputs)} "
+                f"for a {self.kind.name} model"
             )
 
-    def predict_proba(self, inputs: Inputs) -> np.ndarray:
+    def predict_proba(self, feed: Feed) -> np.ndarray:
         """P(positive) per review, float64 (B,)."""
-        if self.kind == "lstm":
-            ids, lengths = pad_ids(inputs, pad_id=self.pad_id)  # type: ignore[arg-type]
-            (logits,) = self.session.run(["logits"], {"ids": ids, "lengths": lengths})
-            return sigmoid(logits).reshape(-1)
-        feed = {
-            name: np.asarray(inputs[name], dtype=np.int64)  # type: ignore[index]
-            for name in self.input_names
-        }
-        (logits,) = self.session.run(["logits"], feed)
-        return softmax_positive(logits)
+        (logits,) = self.session.run(["logits"], {n: feed[n] for n in self.kind.inputs})
+        return self.kind.probabilities(logits)

@@ -1,15 +1,70 @@
-"""PyTorch back end: the artifact's ``model.safetensors`` (or ``model.pth``) on CPU or CUDA."""
+"""PyTorch back end: the artifact's model built from its config, its weights loaded strictly,
+run on CPU or CUDA. :func:`build_model` is the one map from a config to a torch module."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
-from sentireview.artifact import load_model
-from sentireview.backends import Inputs, pad_ids
+from sentireview.artifact import read_config
+from sentireview.errors import SentiReviewError
+from sentireview.kinds import Feed, get_kind
+from sentireview.models.ensemble import EnsembleConfig, LSTMEnsemble
+from sentireview.models.lstm import LSTMClassifier, LSTMConfig
+from sentireview.models.wide import WideLSTMClassifier, WideLSTMConfig
+from sentireview.weights import load_state_dict
+
+
+def _fields(cls: type, settings: dict[str, Any]) -> dict[str, Any]:
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in settings.items() if k in names}
+
+
+def model_config(config: dict[str, Any]) -> Any:
+    """The model config dataclass that an artifact's config describes (defaults filled in)."""
+    kind, settings = config["kind"], dict(config["model"])
+    if kind == "lstm_ensemble":
+        return EnsembleConfig(**settings)
+    if kind == "lstm":
+        if settings.get("ngram_buckets", 0):  # the wide-and-deep LSTM
+            return WideLSTMConfig(**settings)
+        return LSTMConfig(**_fields(LSTMConfig, settings))
+    raise SentiReviewError(f"no model config for kind {kind!r}")
+
+
+def build_model(config: dict[str, Any]) -> nn.Module:
+    """A freshly initialised model of the artifact's architecture (weights not loaded)."""
+    if config["kind"] == "transformer":
+        from sentireview.models.transformer import TransformerClassifier
+
+        return TransformerClassifier.from_artifact_config(config["model"])
+    shape = model_config(config)
+    if isinstance(shape, EnsembleConfig):
+        return LSTMEnsemble(shape)
+    if isinstance(shape, WideLSTMConfig):
+        return WideLSTMClassifier(shape)
+    return LSTMClassifier(shape)
+
+
+def load_model(
+    run_dir: str | Path, config: dict[str, Any] | None = None, device: str = "cpu"
+) -> nn.Module:
+    """Build the artifact's model and load its weights strictly; returned in eval mode."""
+    run_dir = Path(run_dir)
+    config = config or read_config(run_dir)
+    model = build_model(config)
+    state = load_state_dict(run_dir)
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise SentiReviewError(f"weights in {run_dir} do not fit the model: {first}") from None
+    return model.to(device).eval()
 
 
 class TorchBackend:
@@ -18,18 +73,13 @@ class TorchBackend:
     name = "torch"
 
     def __init__(self, run_dir: Path, config: dict[str, Any], device: str | None = None) -> None:
-        self.kind = config["kind"]
+        self.kind = get_kind(config["kind"])
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.model = load_model(run_dir, config, device=str(self.device))
 
     @torch.inference_mode()
-    def predict_proba(self, inputs: Inputs) -> np.ndarray:
-        if self.kind == "lstm":
-            ids, lengths = pad_ids(inputs)  # type: ignore[arg-type]
-            logits = self.model(
-                torch.from_numpy(ids).to(self.device), torch.from_numpy(lengths).to(self.device)
-            )  # (B,)
-            return torch.sigmoid(logits.float()).cpu().numpy().astype(np.float64)
-        batch = {k: torch.as_tensor(np.asarray(v)).to(self.device) for k, v in inputs.items()}  # type: ignore[union-attr]
-        logits = self.model(batch["input_ids"], batch["attention_mask"])  # (B, 2)
-        return torch.softmax(logits.float(), dim=-1)[:, 1].cpu().numpy().astype(np.float64)
+    def predict_proba(self, feed: Feed) -> np.ndarray:
+        """P(positive) per review, float64 (B,)."""
+        args = [torch.from_numpy(np.asarray(feed[n])).to(self.device) for n in self.kind.inputs]
+        logits = self.model(*args)
+        return self.kind.probabilities(logits.float().cpu().numpy())

@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 
 from sentireview.cli import positive_int
+from sentireview.errors import SentiReviewError
 
 log = logging.getLogger(__name__)
 
@@ -18,8 +19,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("train", help="train a model into a run folder")
     models = parser.add_subparsers(dest="model", metavar="MODEL", required=True)
 
-    lstm = models.add_parser("lstm", help="the tutorial's bidirectional LSTM")
-    _common(lstm)
+    lstm = models.add_parser(
+        "lstm",
+        help="the tutorial's bidirectional LSTM",
+        description="The tutorial's LSTM (defaults: the tutorial's settings). The shipped "
+        "model's options (wide part, distillation, half-precision weights) are set by "
+        "`sentireview train shipped` or in the library (LSTMTrainConfig).",
+    )
+    lstm.add_argument("--data", type=Path, required=True, help="prepared dataset folder")
+    lstm.add_argument("--out", type=Path, required=True, help="run folder to write")
     lstm.add_argument("--epochs", type=positive_int, default=5, help="default: 5")
     lstm.add_argument(
         "--batch-size", type=positive_int, default=64, help="per process (default: 64)"
@@ -27,74 +35,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lstm.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (1e-3)")
     lstm.add_argument("--max-words", type=int, default=500, help="reviews trimmed to N words")
     lstm.add_argument("--min-freq", type=int, default=3, help="vocabulary min frequency (3)")
-    lstm.add_argument("--max-vocab", type=int, default=None, help="keep the N most frequent")
     lstm.add_argument("--embed-dim", type=positive_int, default=500, help="default: 500")
     lstm.add_argument("--hidden", type=positive_int, default=128, help="per direction (128)")
     lstm.add_argument("--dropout", type=float, default=0.3, help="before the output (0.3)")
     lstm.add_argument(
-        "--pooling",
-        choices=("last", "last_max"),
-        default="last",
-        help="last: final states (the tutorial's); last_max: also the maximum over time",
-    )
-    lstm.add_argument(
-        "--ngram-buckets",
-        type=int,
-        default=0,
-        metavar="N",
-        help="add a wide part: N hashed n-gram weights summed into the logit (default: none)",
-    )
-    lstm.add_argument(
-        "--ngram-orders", type=positive_int, default=3, help="wide part: n-grams of 1..N words"
-    )
-    lstm.add_argument(
-        "--wide-c",
-        type=float,
-        default=4.0,
-        help="wide part: inverse L2 strength of its logistic regression (default: 4)",
-    )
-    lstm.add_argument(
-        "--wide-stacking",
-        type=int,
-        default=0,
-        metavar="K",
-        help="wide part: train the LSTM on top of its out-of-fold logits (K folds; default: "
-        "off, the two parts are trained apart)",
-    )
-    lstm.add_argument(
-        "--teacher",
-        type=Path,
-        nargs="+",
-        default=None,
-        metavar="RUN",
-        help="distillation: add the unlabelled split, labelled with this run's scores "
-        "(several runs: their mean score)",
-    )
-    lstm.add_argument(
-        "--word-vectors",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="start the embedding from these word vectors (from `train vectors`)",
-    )
-    lstm.add_argument(
         "--init-from",
         type=Path,
         default=None,
-        metavar="DIR",
-        help="start the LSTM and embedding from a pre-trained language model (`train lm`)",
+        metavar="PATH",
+        help="start from pre-trained weights: a word-vector file (`train vectors`: the "
+        "embedding) or a language-model folder (`train lm`: the LSTM and the embedding)",
     )
-    lstm.add_argument(
-        "--half-weights", action="store_true", help="store the weights as float16 (half size)"
-    )
-    lstm.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    lstm.add_argument(
-        "--recurrence",
-        choices=("auto", "fused"),
-        default="auto",
-        help="auto: PyTorch's LSTM kernel (fastest on idle cores); fused: both directions in "
-        "one recurrence, faster on a CPU shared with other jobs (same results)",
-    )
+    lstm.add_argument("--seed", type=int, default=17, help="default: 17 (the tutorial's)")
+    lstm.add_argument("--resume", action="store_true", help="continue from the run's checkpoint")
+    _amp(lstm)
     lstm.set_defaults(func=_train_lstm)
 
     vec = models.add_parser("vectors", help="word2vec vectors from the (unlabelled) reviews")
@@ -129,6 +83,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lm.add_argument("--seed", type=int, default=17, help="default: 17")
     lm.set_defaults(func=_train_lm)
 
+    shipped = models.add_parser(
+        "shipped", help="the recipe of the model the web app serves (see its model card)"
+    )
+    shipped.add_argument("--work", type=Path, required=True, help="work folder (resumes)")
+    shipped.add_argument(
+        "--out", type=Path, default=None, help="install the model here (webapp/flask/ml_model)"
+    )
+    shipped.add_argument(
+        "--archive",
+        type=Path,
+        default=None,
+        help="aclImdb_v1.tar.gz (default: $SENTIREVIEW_IMDB_ARCHIVE, else a download)",
+    )
+    shipped.add_argument("--rounds", type=int, default=3, help="distillation rounds (3)")
+    shipped.add_argument("--teacher-epochs", type=int, default=4, help="round 0 (4)")
+    shipped.add_argument("--student-epochs", type=int, default=5, help="rounds 1.. (5)")
+    shipped.add_argument(
+        "--members",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="1: member 1 only; 2 (default): also member 2 (language model) and the ensemble",
+    )
+    shipped.add_argument("--lm-epochs", type=int, default=4, help="member 2's (default: 4)")
+    shipped.add_argument("--seed", type=int, default=17, help="default: 17")
+    shipped.set_defaults(func=_train_shipped)
+
     tr = models.add_parser("transformer", help="a Hugging Face encoder with the tutorial's head")
     _common(tr)
     tr.add_argument("--encoder", required=True, help="hub name (roberta-base) or local folder")
@@ -144,6 +125,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     tr.add_argument("--head-lr", type=float, default=None, help="head learning rate")
     tr.add_argument("--pooling", choices=("pooler", "first"), default=None)
     tr.set_defaults(func=_train_transformer)
+
+
+def _amp(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--amp",
+        choices=("auto", "bf16", "fp16", "none"),
+        default="auto",
+        help="mixed precision: auto = bf16/fp16 on a GPU, float32 on a CPU; bf16 on a CPU "
+        "with bfloat16 instructions is faster (default: auto)",
+    )
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -173,45 +164,62 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="a seeded random sample of N validation reviews",
     )
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: auto)")
-    p.add_argument(
-        "--amp",
-        choices=("auto", "bf16", "fp16", "none"),
-        default="auto",
-        help="mixed precision: auto = bf16/fp16 on a GPU, float32 on a CPU; bf16 on a CPU "
-        "with bfloat16 instructions is faster (default: auto)",
-    )
+    _amp(p)
     p.add_argument("--save-pth", action="store_true", help="also write the tutorial's model.pth")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
 
 
 def _train_lstm(args: argparse.Namespace) -> int:
-    from sentireview.training.lstm import LSTMTrainConfig, train_lstm
+    from sentireview.training.lstm import (
+        InitSettings,
+        InputSettings,
+        LSTMTrainConfig,
+        ModelSettings,
+        OptimSettings,
+        train_lstm,
+    )
 
+    init = InitSettings()
+    if args.init_from is not None:
+        if args.init_from.is_dir():
+            init = InitSettings(language_model=args.init_from)
+        else:
+            init = InitSettings(word_vectors=args.init_from)
     cfg = LSTMTrainConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        max_words=args.max_words,
-        min_freq=args.min_freq,
-        max_vocab=args.max_vocab,
-        embed_dim=args.embed_dim,
-        hidden=args.hidden,
-        dropout=args.dropout,
-        pooling=args.pooling,
-        ngram_buckets=args.ngram_buckets,
-        ngram_orders=args.ngram_orders,
-        wide_c=args.wide_c,
-        wide_stacking=args.wide_stacking,
-        teacher=args.teacher,
-        word_vectors=args.word_vectors,
-        init_from=args.init_from,
-        half_weights=args.half_weights,
-        threads=args.threads,
-        recurrence=args.recurrence,
-        **_common_settings(args),
+        data=args.data,
+        out=args.out,
+        model=ModelSettings(embed_dim=args.embed_dim, hidden=args.hidden, dropout=args.dropout),
+        inputs=InputSettings(max_words=args.max_words, min_freq=args.min_freq),
+        optim=OptimSettings(
+            epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, amp=args.amp
+        ),
+        init=init,
+        seed=args.seed,
+        resume=args.resume,
     )
     summary = train_lstm(cfg)
     log.info("done: %s (best validation loss %.4f)", summary["run_dir"], summary["best_val_loss"])
+    return 0
+
+
+def _train_shipped(args: argparse.Namespace) -> int:
+    from sentireview.recipes.shipped import ShippedConfig, run_recipe
+
+    try:
+        cfg = ShippedConfig(
+            work=args.work,
+            out=args.out,
+            archive=args.archive,
+            rounds=args.rounds,
+            teacher_epochs=args.teacher_epochs,
+            student_epochs=args.student_epochs,
+            members=args.members,
+            lm_epochs=args.lm_epochs,
+            seed=args.seed,
+        )
+    except ValueError as exc:
+        raise SentiReviewError(str(exc)) from None
+    run_recipe(cfg)
     return 0
 
 

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -27,6 +26,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 import requests
 
 from sentireview.errors import DataError
+from sentireview.files import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -52,15 +52,6 @@ _TRANSIENT = (
     requests.Timeout,
     requests.exceptions.ChunkedEncodingError,
 )
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def check_sha256(value: str) -> str:

@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
-import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -32,6 +30,7 @@ import pyarrow.parquet as pq
 from sentireview import __version__, text
 from sentireview.data.sources import Reviews, read_source
 from sentireview.errors import DataError
+from sentireview.files import building_folder
 
 log = logging.getLogger(__name__)
 
@@ -258,26 +257,8 @@ def prepare(
 
 
 def _write_atomically(out: Path, tables: dict[str, pa.Table], manifest: dict[str, Any]) -> None:
-    """Write everything into a temporary sibling of ``out``, then swap it into place."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", suffix=".tmp", dir=out.parent))
-    old: Path | None = None
-    try:
-        umask = os.umask(0o022)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)  # mkdtemp makes it private; the output should not be
+    """Write everything into a folder beside ``out``, then swap it into place."""
+    with building_folder(out) as tmp:
         for name, tab in tables.items():
             pq.write_table(tab, tmp / f"{name}.parquet")
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}-", suffix=".old", dir=out.parent))
-            os.replace(out, old / out.name)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        if old is not None and not out.exists():  # put the previous output back
-            os.replace(old / out.name, out)
-        raise
-    finally:
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)

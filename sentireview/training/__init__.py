@@ -1,3 +1,6 @@
-"""Training: batching (length buckets, shards), the loop (one visible loop, shared by both
-models), checkpoints (atomic, resumable), distributed set-up, and one module per model
-(``lstm``, ``transformer``) that turns a prepared dataset into a run folder."""
+"""Training: batching (length buckets, shards), the loop (one visible loop for every model,
+the language model included), checkpoints (atomic, resumable), distributed set-up, and one
+module per model (``lstm``, ``transformer``; ``wide``, ``word_vectors`` and
+``language_model`` for the LSTM's parts and starts) that turns a prepared dataset into a run
+folder. Nothing here runs a trained model: scoring with a teacher is
+:mod:`sentireview.teacher`'s job, before training starts."""

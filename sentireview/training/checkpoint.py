@@ -5,28 +5,22 @@ uninterrupted run: model, optimizer, scheduler and grad-scaler states, the posit
 epoch (global batches consumed), the random-number-generator states of every rank, the best
 validation loss so far and the history. Only tensors and plain Python values are stored, so
 it loads with ``torch.load(weights_only=True)``; the best weights of a stage are a separate
-safetensors file.
+safetensors file (:func:`sentireview.weights.save_tensors`).
 """
 
 from __future__ import annotations
 
-import logging
-import os
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
 
-log = logging.getLogger(__name__)
+from sentireview.files import atomic_path
 
 
 def atomic_torch_save(obj: Any, path: Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def load_checkpoint(path: Path) -> dict[str, Any] | None:
@@ -34,18 +28,6 @@ def load_checkpoint(path: Path) -> dict[str, Any] | None:
     if not Path(path).exists():
         return None
     return torch.load(path, map_location="cpu", weights_only=True)
-
-
-def save_weights_atomic(state: dict[str, torch.Tensor], path: Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    save_file({k: v.detach().cpu().contiguous() for k, v in state.items()}, str(tmp))
-    os.replace(tmp, path)
-
-
-def load_weights(path: Path) -> dict[str, torch.Tensor]:
-    return load_file(str(path))
 
 
 def rng_state(device: torch.device) -> dict[str, torch.Tensor]:

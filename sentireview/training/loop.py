@@ -8,10 +8,13 @@ tutorial), keep the weights with the lowest validation loss, append a row to his
 history.json, write a checkpoint after each validation, stop early after ``early_stopping``
 validations without improvement. At the end the model holds the best weights.
 
-Loss scaling: each micro-batch's *summed* loss is divided by the number of reviews in the
+Loss scaling: each micro-batch's *summed* loss is divided by the number of units in the
 whole optimizer step (all ranks, all accumulated batches) and multiplied by the world size
 (DDP averages gradients over ranks). So one optimizer step's gradient is the mean over its
-global batch whatever the number of processes or accumulation steps.
+global batch whatever the number of processes or accumulation steps. A unit is a review, or
+what the split's ``units`` method counts (the predicted words of a language model).
+
+Classifiers and the LSTM language model (:mod:`.language_model`) train through this loop.
 
 Ctrl-C (SIGINT) sets a flag; the loop stops at the next optimizer-step boundary, writes the
 checkpoint and raises KeyboardInterrupt. ``--resume`` continues from there.
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import json
 import logging
 import math
 import signal
@@ -34,9 +38,12 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from sentireview.errors import SentiReviewError
+from sentireview.files import atomic_path, write_json
 from sentireview.training import checkpoint as ckpt
 from sentireview.training.batching import bucket_batches, eval_batches, shard
 from sentireview.training.distributed import DistInfo, all_sum, any_rank, barrier
+from sentireview.weights import load_tensors, save_tensors
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +60,14 @@ class Split(Protocol):
         ...
 
 
-#: model, batch -> (summed loss over the batch, logits)
+def units(split: Split, indices: Sequence[int]) -> int:
+    """What the loss of these reviews is averaged over: the split's ``units(indices)`` when it
+    has that method, else the number of reviews."""
+    count = getattr(split, "units", None)
+    return int(count(indices)) if count is not None else len(indices)
+
+
+#: model, batch -> (summed loss over the batch's units, logits or None: no accuracy)
 LossFn = Callable[[nn.Module, dict[str, torch.Tensor]], tuple[torch.Tensor, torch.Tensor]]
 
 
@@ -72,6 +86,7 @@ class StageConfig:
     seed: int = 17
     amp: str | None = None  # "bf16" | "fp16" | None (see resolve_amp)
     progress: bool = True
+    checkpoint_every: int | None = None  # also save the resume state every N optimizer steps
 
 
 @dataclass
@@ -119,8 +134,6 @@ def resolve_amp(device: torch.device, choice: str) -> str | None:
     opt-in: the LSTM's matrix products run in bfloat16 with float32 weights, optimizer and
     loss, like mixed precision on a GPU; it pays where the CPU has bfloat16 instructions
     (AVX-512 BF16, AMX), and is refused where it would only be emulated."""
-    from sentireview.errors import SentiReviewError
-
     if choice not in AMP_CHOICES:
         raise SentiReviewError(f"unknown --amp {choice!r}; expected one of {AMP_CHOICES}")
     if choice == "auto":
@@ -150,11 +163,12 @@ def evaluate_loss(
     info: DistInfo,
     batch_size: int = 128,
     amp: str | None = None,
-) -> tuple[float, float]:
-    """(mean loss, accuracy) over a split; each rank takes a shard, the sums are reduced."""
+) -> tuple[float, float | None]:
+    """(mean loss per unit, accuracy) over a split (accuracy None when the loss function
+    gives no logits); each rank takes a shard, the sums are reduced."""
     was_training = model.training
     model.eval()
-    total = correct = count = 0.0
+    total = correct = count = reviews = 0.0
     for batch_ids in eval_batches(split.lengths, batch_size):
         part = shard(batch_ids, info.rank, info.world)
         if not part:
@@ -163,13 +177,15 @@ def evaluate_loss(
         with autocast(info.device, amp):
             loss, logits = loss_fn(model, batch)
         total += float(loss)
-        correct += float(n_correct(logits, batch["labels"]))
-        count += len(part)
+        if logits is not None:
+            correct += float(n_correct(logits, batch["labels"]))
+            reviews += len(part)
+        count += units(split, part)
     model.train(was_training)
-    total, correct, count = all_sum([total, correct, count], info)
+    total, correct, count, reviews = all_sum([total, correct, count, reviews], info)
     if count == 0:
         return math.nan, math.nan
-    return total / count, correct / count
+    return total / count, (correct / reviews if reviews else None)
 
 
 class _StopFlag:
@@ -212,18 +228,25 @@ class History:
         """Write the rows to history.json and history.csv (atomically; not without a folder)."""
         if self.run_dir is None:
             return
-        from sentireview.artifact import write_json
-
         write_json(self.run_dir / "history.json", self.rows)
         keys: list[str] = []
         for r in self.rows:
             keys.extend(k for k in r if k not in keys)
-        tmp = self.run_dir / "history.csv.tmp"
-        with tmp.open("w", newline="", encoding="utf-8") as f:
+        with (
+            atomic_path(self.run_dir / "history.csv") as tmp,
+            tmp.open("w", newline="", encoding="utf-8") as f,
+        ):
             writer = csv.DictWriter(f, fieldnames=keys)
             writer.writeheader()
             writer.writerows(self.rows)
-        tmp.replace(self.run_dir / "history.csv")
+
+
+def previous_rows(run_dir: Path) -> list[dict[str, Any]]:
+    """The history a run folder holds (to continue it on resume); [] when there is none."""
+    try:
+        return json.loads((Path(run_dir) / "history.json").read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return []
 
 
 def train_stage(
@@ -254,11 +277,12 @@ def train_stage(
     torch.manual_seed(config.seed * 1000 + info.rank)
 
     epoch, position, steps, best, bad_evals = 0, 0, 0, math.inf, 0
+    resumed_sums: list[float] | None = None
     saved = ckpt.load_checkpoint(state_path) if (resume and state_path) else None
     if saved is not None:
         if saved.get("done"):
             log.info("stage %s already finished; loading its best weights", config.name)
-            core.load_state_dict(ckpt.load_weights(best_path), strict=True)
+            core.load_state_dict(load_tensors(best_path), strict=True)
             return StageResult(saved["best"], history.rows)
         core.load_state_dict(saved["model"], strict=True)
         optimizer.load_state_dict(saved["optimizer"])
@@ -270,17 +294,23 @@ def train_stage(
         rngs = saved["rng"]
         if len(rngs) == world:
             ckpt.set_rng_state(rngs[info.rank], device)
+            # the running sums of the interval since the last validation (same history as
+            # an uninterrupted run); checkpoints written before they were kept have none
+            resumed_sums = saved.get("running", [None] * world)[info.rank]
         else:
             log.warning("checkpoint has %d RNG states for %d ranks: reseeding", len(rngs), world)
             torch.manual_seed(config.seed * 1000 + info.rank + steps)
         log.info("resuming stage %s at epoch %d, batch %d", config.name, epoch + 1, position)
 
-    def save_state(done: bool = False) -> None:
-        gathered = [ckpt.rng_state(device)]
+    def save_state(done: bool = False, sums: Sequence[float] = (0.0, 0.0, 0.0, 0.0)) -> None:
+        """Write the resume state; ``sums``: this rank's running (loss, correct, reviews,
+        units) since the last validation."""
+        mine = (ckpt.rng_state(device), [float(x) for x in sums])
+        gathered = [mine]
         if info.enabled:
             gathered = [None] * world
-            torch.distributed.all_gather_object(gathered, ckpt.rng_state(device))
-            gathered = [{k: v.cpu() for k, v in g.items()} for g in gathered]
+            torch.distributed.all_gather_object(gathered, mine)
+            gathered = [({k: v.cpu() for k, v in g.items()}, r) for g, r in gathered]
         if state_path is None or not info.is_main:
             barrier(info)
             return
@@ -293,7 +323,8 @@ def train_stage(
                 "best": best,
                 "bad_evals": bad_evals,
                 "done": done,
-                "rng": gathered,
+                "rng": [g for g, _ in gathered],
+                "running": [r for _, r in gathered],
                 "model": core.state_dict(),
                 "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict() if scheduler is not None else {},
@@ -327,11 +358,14 @@ def train_stage(
                 disable=not (config.progress and info.is_main),
                 leave=False,
             )
-            run_loss = run_correct = run_count = 0.0
+            run_loss = run_correct = run_count = run_units = 0.0
+            if resumed_sums is not None:
+                run_loss, run_correct, run_count, run_units = resumed_sums
+                resumed_sums = None
             t_last = time.perf_counter()
             while position < n_steps:
                 group = groups[position]
-                group_size = sum(len(b) for b in group)
+                group_size = sum(units(train, b) for b in group)
                 for k, global_batch in enumerate(group):
                     part = shard(global_batch, info.rank, world)
                     batch = train.collate(part, device)
@@ -345,8 +379,10 @@ def train_stage(
                         scaler.scale(loss_sum * (world / group_size)).backward()
                     # Device-side running sums: no GPU sync per step.
                     run_loss = run_loss + loss_sum.detach().float()
-                    run_correct = run_correct + n_correct(logits.detach(), batch["labels"])
+                    if logits is not None:  # a language model's loss gives none
+                        run_correct = run_correct + n_correct(logits.detach(), batch["labels"])
                     run_count += len(part)
+                    run_units += units(train, part)
                 if config.max_grad_norm:
                     scaler.unscale_(optimizer)
                     torch.nn.utils.clip_grad_norm_(core.parameters(), config.max_grad_norm)
@@ -359,12 +395,12 @@ def train_stage(
                 steps += 1
                 bar.update(1)
                 if position % 10 == 0 or position == n_steps:
-                    bar.set_postfix(loss=f"{float(run_loss) / max(run_count, 1):.4f}")
+                    bar.set_postfix(loss=f"{float(run_loss) / max(run_units, 1):.4f}")
                 if on_step is not None and on_step(steps):
                     stop.requested = True
                 if position in eval_at:
-                    tr_loss, tr_correct, tr_count = all_sum(
-                        [float(run_loss), float(run_correct), run_count], info
+                    tr_loss, tr_correct, tr_count, tr_units = all_sum(
+                        [float(run_loss), float(run_correct), run_count, run_units], info
                     )
                     elapsed = time.perf_counter() - t_last
                     val_loss, val_acc = evaluate_loss(
@@ -374,15 +410,15 @@ def train_stage(
                     if improved:
                         best, bad_evals = val_loss, 0
                         if best_path is not None and info.is_main:
-                            ckpt.save_weights_atomic(core.state_dict(), best_path)
+                            save_tensors(core.state_dict(), best_path)
                     else:
                         bad_evals += 1
                     row = {
                         "stage": config.name,
                         "epoch": round(epoch + position / n_steps, 4),
                         "step": steps,
-                        "train_loss": tr_loss / max(tr_count, 1),
-                        "train_acc": tr_correct / max(tr_count, 1),
+                        "train_loss": tr_loss / max(tr_units, 1),
+                        "train_acc": tr_correct / max(tr_count, 1) if logits is not None else None,
                         "val_loss": val_loss,
                         "val_acc": val_acc,
                         "lr": optimizer.param_groups[0]["lr"],
@@ -397,12 +433,12 @@ def train_stage(
                             config.name,
                             row["epoch"],
                             row["train_loss"],
-                            row["train_acc"],
+                            row["train_acc"] if row["train_acc"] is not None else math.nan,
                             val_loss,
-                            val_acc,
+                            val_acc if val_acc is not None else math.nan,
                             " *" if improved else "",
                         )
-                    run_loss = run_correct = run_count = 0.0
+                    run_loss = run_correct = run_count = run_units = 0.0
                     t_last = time.perf_counter()
                     if position == n_steps:
                         epoch, position = epoch + 1, 0
@@ -413,9 +449,11 @@ def train_stage(
                         break
                     if position == 0:
                         break
+                elif config.checkpoint_every and steps % config.checkpoint_every == 0:
+                    save_state(sums=(float(run_loss), float(run_correct), run_count, run_units))
                 if any_rank(stop.requested, info):
                     # Checked only between optimizer steps: the saved state is a clean one.
-                    save_state()
+                    save_state(sums=(float(run_loss), float(run_correct), run_count, run_units))
                     bar.close()
                     raise KeyboardInterrupt
             bar.close()
@@ -424,5 +462,5 @@ def train_stage(
     save_state(done=True)
     if best_path is not None:
         barrier(info)
-        core.load_state_dict(ckpt.load_weights(best_path), strict=True)
+        core.load_state_dict(load_tensors(best_path), strict=True)
     return StageResult(best, history.rows, stopped_early)

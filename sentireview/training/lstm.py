@@ -1,9 +1,21 @@
 """Train the tutorial's LSTM on a prepared dataset and write the run folder.
 
-Tutorial settings: vocabulary from the training split (min frequency 3), reviews trimmed to
-500 words, Embedding 500 -> BiLSTM 128 -> Dropout 0.3 -> Linear(256, 1), BCE loss (on logits),
-Adam lr 1e-3, batch 64 bucketed by length, 5 epochs, validation twice per epoch, best
-checkpoint by validation loss.
+Tutorial settings (the defaults): vocabulary from the training split (min frequency 3),
+reviews trimmed to 500 words, Embedding 500 -> BiLSTM 128 -> Dropout 0.3 -> Linear(256, 1),
+BCE loss (on logits), Adam lr 1e-3, batch 64 bucketed by length, 5 epochs, validation twice
+per epoch, best checkpoint by validation loss.
+
+The settings are grouped by concern; the shipped recipe (:mod:`sentireview.recipes.shipped`)
+sets the groups the tutorial leaves at their defaults:
+
+* ``model``: the network's shape; ``ngram_buckets > 0`` adds the wide part
+  (:mod:`sentireview.models.wide`, fitted by :mod:`.wide` before the LSTM trains);
+* ``inputs``: vocabulary and trimming, seeded samples for quick runs;
+* ``optim``: epochs, batches, learning rate, validation, mixed precision;
+* ``init``: the embedding from word vectors (:mod:`.word_vectors`) and/or the LSTM from a
+  pre-trained language model (:mod:`.language_model`);
+* ``distill``: splits scored by a teacher (:mod:`sentireview.teacher`), added to the
+  training reviews with their soft labels.
 """
 
 from __future__ import annotations
@@ -12,77 +24,113 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from sentireview import artifact
-from sentireview.errors import SentiReviewError
+from sentireview.data.splits import dataset_recipe, read_split
 from sentireview.models.lstm import LSTMClassifier, LSTMConfig
-from sentireview.training.data import read_split, read_unlabelled
+from sentireview.models.wide import WideLSTMClassifier, WideLSTMConfig
 from sentireview.training.distributed import DistInfo, cleanup, setup
-from sentireview.training.loop import History, StageConfig, resolve_amp, train_stage
-from sentireview.training.wide import fit_mix, fit_wide, out_of_fold_logits, wide_logits
+from sentireview.training.language_model import load_pretrained
+from sentireview.training.loop import (
+    History,
+    StageConfig,
+    previous_rows,
+    resolve_amp,
+    train_stage,
+)
+from sentireview.training.wide import fit_mix, fit_wide
+from sentireview.training.word_vectors import init_embedding
 from sentireview.vocab import PAD_ID, UNK_ID, Vocab
+from sentireview.weights import HALF, round_to_half, save_weights
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
-class LSTMTrainConfig:
-    """Command-line settings of ``sentireview train lstm`` (defaults: the tutorial's)."""
+class ModelSettings:
+    """The network's shape (the vocabulary size comes from the data)."""
 
-    data: Path
-    out: Path
-    epochs: int = 5
-    batch_size: int = 64
-    lr: float = 1e-3
-    max_words: int = 500
-    min_freq: int = 3
-    max_vocab: int | None = None
     embed_dim: int = 500
     hidden: int = 128
     dropout: float = 0.3
-    pooling: str = "last"
-    ngram_buckets: int = 0
-    ngram_orders: int = 3
-    wide_c: float = 4.0  # the wide part's logistic regression: inverse L2 strength
-    # k >= 2: stacking, the LSTM learns on top of the wide part's out-of-fold logits (k folds)
-    wide_stacking: int = 0
-    # distillation: a run (or several: their mean score) whose scores label the unlabelled split
-    teacher: Path | list[Path] | None = None
-    unlabelled_split: str = "unsup"
-    word_vectors: Path | None = None  # word2vec-format file to initialise the embedding
-    # a pre-trained language model's folder (training.language_model): the LSTM weights and
-    # the embedding rows of shared words start from it (after word_vectors, if both are set)
-    init_from: Path | None = None
-    half_weights: bool = False  # store the weights as float16 (half the artifact's size)
-    seed: int = 17
-    resume: bool = False
-    early_stopping: int | None = None
+    pooling: str = "last"  # last: the tutorial's final states | last_max: + max over time
+    ngram_buckets: int = 0  # > 0: the wide part with this many hashed n-gram weights
+    ngram_orders: int = 3  # the wide part's n-grams: 1 to this many words
+
+
+@dataclass
+class InputSettings:
+    """What the model reads: vocabulary, trimming, and seeded samples for quick runs."""
+
+    max_words: int = 500
+    min_freq: int = 3
+    max_vocab: int | None = None
     limit_train: int | None = None
     limit_valid: int | None = None
+
+
+@dataclass
+class OptimSettings:
+    """How the LSTM is fitted (and the wide part, by logistic regression)."""
+
+    epochs: int = 5
+    batch_size: int = 64
+    lr: float = 1e-3
     evals_per_epoch: int = 2
-    save_pth: bool = False
+    early_stopping: int | None = None
+    amp: str = "auto"  # auto (fp32 on CPU) | bf16 | fp16 | none: see loop.resolve_amp
+    wide_c: float = 4.0  # the wide part's logistic regression: inverse L2 strength
+
+
+@dataclass
+class InitSettings:
+    """Where the weights start (word vectors first, then the language model, if both)."""
+
+    word_vectors: Path | None = None  # word2vec-format file (train vectors)
+    language_model: Path | None = None  # a pre-trained language model's folder (train lm)
+
+
+@dataclass
+class DistillSettings:
+    """Distillation: splits scored by a teacher (``label`` = its P(positive)), trained on
+    beside the labelled reviews. They count as training text for the vocabulary."""
+
+    scored: list[Path] = field(default_factory=list)
+
+
+@dataclass
+class LSTMTrainConfig:
+    """Settings of ``sentireview train lstm`` (defaults: the tutorial's)."""
+
+    data: Path
+    out: Path
+    model: ModelSettings = field(default_factory=ModelSettings)
+    inputs: InputSettings = field(default_factory=InputSettings)
+    optim: OptimSettings = field(default_factory=OptimSettings)
+    init: InitSettings = field(default_factory=InitSettings)
+    distill: DistillSettings = field(default_factory=DistillSettings)
+    seed: int = 17
+    resume: bool = False
+    half_weights: bool = False  # store the weights as float16 (half the artifact's size)
+    save_pth: bool = False  # also write the tutorial's model.pth
     device: str | None = None
     threads: int | None = None
     progress: bool = True
-    recurrence: str = "auto"  # auto (torch.lstm) | fused: faster on a CPU shared with others
-    amp: str = "auto"  # auto (fp32 on CPU) | bf16 | fp16 | none: see loop.resolve_amp
 
 
 class IdSplit:
-    """Reviews as id lists; ``collate`` pads them into ``ids`` (B, T) and ``lengths`` (B,),
-    with ``offset`` (B,) when the split has ``offsets`` (the wide logits, for stacking)."""
+    """Reviews as id lists; ``collate`` pads them into ``ids`` (B, T) and ``lengths`` (B,)."""
 
-    def __init__(self, ids: list[list[int]], labels: list[int]) -> None:
+    def __init__(self, ids: list[list[int]], labels: Sequence[float]) -> None:
         # An empty review is read as one <unk>: the LSTM needs one step.
         self.ids = [x if x else [UNK_ID] for x in ids]
-        self.labels = labels
+        self.labels = list(labels)
         self.lengths = [len(x) for x in self.ids]
-        self.offsets: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -92,48 +140,32 @@ class IdSplit:
         ids = torch.full((len(indices), T), PAD_ID, dtype=torch.int64)
         for row, i in enumerate(indices):
             ids[row, : self.lengths[i]] = torch.as_tensor(self.ids[i])
-        batch = {
+        return {
             "ids": ids.to(device),
             "lengths": torch.tensor([self.lengths[i] for i in indices]),  # CPU for packing
             "labels": torch.tensor([self.labels[i] for i in indices], device=device),
         }
-        if self.offsets is not None:
-            batch["offset"] = self.offsets[list(indices)].to(device)
-        return batch
 
 
 def lstm_loss(
     model: nn.Module, batch: dict[str, torch.Tensor]
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Summed BCE over the batch (the loop turns sums into the global-batch mean)."""
-    logits = model(batch["ids"], batch["lengths"])  # (B,)
-    return _bce_sum(logits, batch["labels"]), logits
-
-
-def lstm_deep_loss(
-    model: nn.Module, batch: dict[str, torch.Tensor]
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """For a model with a (frozen, already fitted) wide part: the BCE of the LSTM's own logit,
-    in training and validation alike (the best checkpoint is the best LSTM; the two parts
-    are weighted afterwards, see :mod:`sentireview.training.wide`)."""
-    deep = model(batch["ids"], batch["lengths"], parts=True)[:, 0]
-    return _bce_sum(deep, batch["labels"]), deep
-
-
-def lstm_stacked_loss(
-    model: nn.Module, batch: dict[str, torch.Tensor]
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Stacking: the BCE of the LSTM's logit plus the batch's fixed wide logits (out of fold
-    for the training reviews), so the LSTM is trained on what the wide part gets wrong."""
-    deep = model(batch["ids"], batch["lengths"], parts=True)[:, 0]
-    logits = deep.float() + batch["offset"]
-    return _bce_sum(logits, batch["labels"]), logits
-
-
-def _bce_sum(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    return nn.functional.binary_cross_entropy_with_logits(
-        logits.float(), labels.float(), reduction="sum"
+    """Summed BCE of the LSTM's own logit over the batch (the loop turns sums into the
+    global-batch mean). With a wide part (frozen, already fitted) this is still the LSTM's
+    logit, in training and validation alike: the best checkpoint is the best LSTM, and the
+    two parts are weighted afterwards (:func:`.wide.fit_mix`)."""
+    if isinstance(_core(model), WideLSTMClassifier):
+        logits = model(batch["ids"], batch["lengths"], parts=True)[:, 0]
+    else:
+        logits = model(batch["ids"], batch["lengths"])  # (B,)
+    loss = nn.functional.binary_cross_entropy_with_logits(
+        logits.float(), batch["labels"].float(), reduction="sum"
     )
+    return loss, logits
+
+
+def _core(model: nn.Module) -> nn.Module:
+    return model.module if hasattr(model, "module") else model  # unwrap DDP
 
 
 def make_optimizer(model: nn.Module, lr: float) -> torch.optim.Optimizer:
@@ -158,98 +190,87 @@ def train_lstm(
         cleanup(info)
 
 
-def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
-    if cfg.wide_stacking and (cfg.wide_stacking < 2 or not cfg.ngram_buckets):
-        raise SentiReviewError("wide stacking needs a wide part (ngram buckets) and >= 2 folds")
-    out = Path(cfg.out)
-    train_texts, train_labels = read_split(cfg.data, "train", "clean", cfg.limit_train)
-    valid_texts, valid_labels = read_split(cfg.data, "valid", "clean", cfg.limit_valid)
-    manifest_recipe = _recipe(Path(cfg.data))
-
-    extra_texts: list[str] = []
-    extra_labels: list[float] = []
-    if cfg.teacher:
-        extra_texts = read_unlabelled(cfg.data, cfg.unlabelled_split, "clean")
-        extra_labels = ensemble_scores(_teachers(cfg.teacher), extra_texts, manifest_recipe)
-
-    vocab_path = out / artifact.VOCAB
+def read_data(cfg: LSTMTrainConfig) -> tuple[IdSplit, IdSplit, Vocab, list[list[int]], list[int]]:
+    """The encoded training split (labelled reviews, then the scored ones), the validation
+    split, the vocabulary (the run's own when resuming) and the labelled reviews alone (ids,
+    labels: the wide part is fitted on them)."""
+    inputs = cfg.inputs
+    texts, labels = read_split(cfg.data, "train", "clean", inputs.limit_train)
+    valid_texts, valid_labels = read_split(cfg.data, "valid", "clean", inputs.limit_valid)
+    scored_texts: list[str] = []
+    scored_labels: list[float] = []
+    for path in cfg.distill.scored:
+        t, s = read_split(cfg.data, str(path), "clean")
+        scored_texts, scored_labels = scored_texts + t, scored_labels + [float(x) for x in s]
+    vocab_path = Path(cfg.out) / artifact.VOCAB
     if cfg.resume and vocab_path.exists():
         vocab = Vocab.load(vocab_path)  # the resumed model's embedding rows match this one
     else:
         if cfg.resume:
-            log.warning("--resume: nothing to resume in %s, starting afresh", out)
-        # Unlabelled reviews used in training count as training text.
-        words = train_texts + extra_texts
-        vocab = Vocab.build(words, min_freq=cfg.min_freq, max_size=cfg.max_vocab)
-    log.info("vocabulary: %d words (min frequency %d)", len(vocab), cfg.min_freq)
-    train_ids = [vocab.encode(t, cfg.max_words) for t in train_texts]
-    extra_ids = [vocab.encode(t, cfg.max_words) for t in extra_texts]
-    train = IdSplit(train_ids + extra_ids, list(train_labels) + extra_labels)
-    valid = IdSplit([vocab.encode(t, cfg.max_words) for t in valid_texts], valid_labels)
+            log.warning("--resume: nothing to resume in %s, starting afresh", cfg.out)
+        vocab = Vocab.build(
+            texts + scored_texts, min_freq=inputs.min_freq, max_size=inputs.max_vocab
+        )
+    log.info("vocabulary: %d words (min frequency %d)", len(vocab), inputs.min_freq)
+    ids = [vocab.encode(t, inputs.max_words) for t in texts]
+    scored_ids = [vocab.encode(t, inputs.max_words) for t in scored_texts]
+    train = IdSplit(ids + scored_ids, list(labels) + scored_labels)
+    valid = IdSplit([vocab.encode(t, inputs.max_words) for t in valid_texts], valid_labels)
+    return train, valid, vocab, ids, labels
 
-    model_cfg = LSTMConfig(
-        vocab_size=len(vocab),
-        embed_dim=cfg.embed_dim,
-        hidden=cfg.hidden,
-        dropout=cfg.dropout,
-        pooling=cfg.pooling,
-        ngram_buckets=cfg.ngram_buckets,
-        ngram_orders=cfg.ngram_orders,
-    )
-    torch.manual_seed(cfg.seed)  # same initial weights on every rank and every run
-    model = LSTMClassifier(model_cfg)
-    if cfg.word_vectors:
-        from sentireview.training.word_vectors import init_embedding
 
-        found = init_embedding(model.embedding, vocab, Path(cfg.word_vectors))
-        log.info("embedding: %d of %d words from %s", found, len(vocab), cfg.word_vectors)
-    if cfg.init_from:
-        from sentireview.training.language_model import load_pretrained
-
-        found = load_pretrained(model, vocab, Path(cfg.init_from))
-        log.info("language model %s: LSTM and %d of %d words", cfg.init_from, found, len(vocab))
-    wide_fit = None
-    if model.wide is not None:
-        # Convex, deterministic, on the labelled training reviews only; then frozen.
-        wide_fit = fit_wide(model, train_ids, train_labels, c=cfg.wide_c)
-        if cfg.wide_stacking:
-            oof = out_of_fold_logits(
-                model, train_ids, train_labels, cfg.wide_c, cfg.wide_stacking, cfg.seed
+def build_model(cfg: LSTMTrainConfig, vocab: Vocab) -> LSTMClassifier:
+    """The model, seeded (same initial weights on every rank and every run), started from
+    word vectors and a language model when the ``init`` settings name them."""
+    m = cfg.model
+    shape = dict(embed_dim=m.embed_dim, hidden=m.hidden, dropout=m.dropout, pooling=m.pooling)
+    torch.manual_seed(cfg.seed)
+    if m.ngram_buckets:
+        model: LSTMClassifier = WideLSTMClassifier(
+            WideLSTMConfig(
+                len(vocab), **shape, ngram_buckets=m.ngram_buckets, ngram_orders=m.ngram_orders
             )
-            bias = wide_fit["bias"]
-            train.offsets = torch.cat([oof, wide_logits(model, extra_ids) + bias])
-            valid.offsets = wide_logits(model, valid.ids) + bias
+        )
+    else:
+        model = LSTMClassifier(LSTMConfig(len(vocab), **shape))
+    if cfg.init.word_vectors:
+        found = init_embedding(model.embedding, vocab, Path(cfg.init.word_vectors))
+        log.info("embedding: %d of %d words from %s", found, len(vocab), cfg.init.word_vectors)
+    if cfg.init.language_model:
+        found = load_pretrained(model, vocab, Path(cfg.init.language_model))
+        log.info(
+            "language model %s: LSTM and %d of %d words", cfg.init.language_model, found, len(vocab)
+        )
+    return model
+
+
+def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    out = Path(cfg.out)
+    train, valid, vocab, labelled_ids, labels = read_data(cfg)
+    model = build_model(cfg, vocab)
+    wide_fit = None
+    if isinstance(model, WideLSTMClassifier):
+        # Convex, deterministic, on the labelled training reviews only; then frozen.
+        wide_fit = fit_wide(model, labelled_ids, labels, c=cfg.optim.wide_c)
     model = model.to(info.device)
-    model.recurrence = cfg.recurrence
-    amp = resolve_amp(info.device, cfg.amp)
-    stage = StageConfig(
-        name="lstm",
-        epochs=cfg.epochs,
-        batch_size=cfg.batch_size,
-        seed=cfg.seed,
-        evals_per_epoch=cfg.evals_per_epoch,
-        early_stopping=cfg.early_stopping,
-        amp=amp,
-        progress=cfg.progress,
-    )
+    amp = resolve_amp(info.device, cfg.optim.amp)
     training = {k: artifact.jsonable(v) for k, v in dataclasses.asdict(cfg).items()}
     training.update(
-        world_size=info.world, global_batch_size=cfg.batch_size * info.world, amp_used=amp
+        world_size=info.world, global_batch_size=cfg.optim.batch_size * info.world, amp_used=amp
     )
-    config = artifact.make_config(
-        "lstm",
-        model_cfg,
-        {"recipe": manifest_recipe, "column": "clean", "max_tokens": cfg.max_words},
-        training,
-        name=out.name or "lstm",
-    )
+    text = {
+        "recipe": dataset_recipe(cfg.data),
+        "column": "clean",
+        "max_tokens": cfg.inputs.max_words,
+    }
+    config = artifact.make_config("lstm", model.config, text, training, name=out.name or "lstm")
     if cfg.half_weights:
-        config["weights_dtype"] = artifact.HALF
+        config["weights_dtype"] = HALF
     if info.is_main:
         out.mkdir(parents=True, exist_ok=True)
-        vocab.save(vocab_path)
+        vocab.save(out / artifact.VOCAB)
         artifact.write_config(out, config)
 
     wrapped: nn.Module = model
@@ -257,15 +278,24 @@ def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
         wrapped = nn.parallel.DistributedDataParallel(
             model, device_ids=[info.device.index] if info.device.type == "cuda" else None
         )
-    optimizer = make_optimizer(model, cfg.lr)
-    history = History(out if info.is_main else None, _previous_rows(out) if cfg.resume else [])
+    stage = StageConfig(
+        name="lstm",
+        epochs=cfg.optim.epochs,
+        batch_size=cfg.optim.batch_size,
+        seed=cfg.seed,
+        evals_per_epoch=cfg.optim.evals_per_epoch,
+        early_stopping=cfg.optim.early_stopping,
+        amp=amp,
+        progress=cfg.progress,
+    )
+    history = History(out if info.is_main else None, previous_rows(out) if cfg.resume else [])
     t0 = time.perf_counter()
     result = train_stage(
         wrapped,
         train,
         valid,
-        _loss_fn(model, cfg),
-        optimizer,
+        lstm_loss,
+        make_optimizer(model, cfg.optim.lr),
         stage,
         info,
         checkpoint_dir=out / "checkpoints",
@@ -275,12 +305,12 @@ def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
     )
     mix = None
     if cfg.half_weights:
-        artifact.round_to_half(model)  # the mix is fitted to the weights that get saved
-    if model.wide is not None:
+        round_to_half(model)  # the mix is fitted to the weights that get saved
+    if isinstance(model, WideLSTMClassifier):
         mix = fit_mix(model, valid.ids, valid.labels)
         log.info("parts weighted (deep, wide, bias) = %s on the validation split", mix)
     if info.is_main:
-        artifact.save_weights(out, model, pth=cfg.save_pth, half=cfg.half_weights)
+        save_weights(out, model, pth=cfg.save_pth, half=cfg.half_weights)
     return {
         "mix": mix,
         "wide_fit": wide_fit,
@@ -289,64 +319,3 @@ def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
         "seconds": time.perf_counter() - t0,
         "stopped_early": result.stopped_early,
     }
-
-
-def _loss_fn(model: LSTMClassifier, cfg: LSTMTrainConfig):
-    if model.wide is None:
-        return lstm_loss
-    return lstm_stacked_loss if cfg.wide_stacking else lstm_deep_loss
-
-
-def _teachers(teacher: Path | str | Sequence[Path | str]) -> list[Path]:
-    if isinstance(teacher, (str, Path)):
-        return [Path(teacher)]
-    return [Path(t) for t in teacher]
-
-
-def ensemble_scores(teachers: Sequence[Path], texts: list[str], recipe: str) -> list[float]:
-    """The mean P(positive) of several teacher runs (one teacher: its own scores)."""
-    if not teachers:
-        raise SentiReviewError("distillation needs at least one teacher run")
-    import numpy as np
-
-    return np.mean([teacher_scores(t, texts, recipe) for t in teachers], axis=0).tolist()
-
-
-def teacher_scores(teacher: Path, texts: list[str], recipe: str) -> list[float]:
-    """P(positive) of each (cleaned) text by the teacher run: the soft labels of distillation."""
-    from sentireview.predict import Predictor
-
-    predictor = Predictor.load(teacher)
-    spec = predictor.config["text"]
-    if spec.get("column", "clean") != "clean" or spec.get("recipe") != recipe:
-        raise SentiReviewError(
-            f"teacher {teacher} reads {spec.get('column')}/{spec.get('recipe')} text; "
-            f"the dataset's clean column is the {recipe} recipe"
-        )
-    log.info("teacher %s: scoring %d unlabelled reviews", teacher, len(texts))
-    from sentireview.evaluate import score_texts  # batches of similar length: little padding
-
-    return [float(s) for s in score_texts(predictor, texts)]
-
-
-def _recipe(data_dir: Path) -> str:
-    """The cleaning recipe recorded in the dataset's manifest (the predictor re-applies it)."""
-    import json
-
-    try:
-        manifest = json.loads((data_dir / "manifest.json").read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        log.warning("%s has no manifest.json: assuming the 'tutorial' recipe", data_dir)
-        return "tutorial"
-    except ValueError as exc:
-        raise SentiReviewError(f"{data_dir / 'manifest.json'} is not valid JSON: {exc}") from None
-    return str(manifest.get("recipe", "tutorial"))
-
-
-def _previous_rows(out: Path) -> list[dict]:
-    import json
-
-    try:
-        return json.loads((out / "history.json").read_text(encoding="utf-8"))
-    except (FileNotFoundError, ValueError):
-        return []

@@ -42,13 +42,18 @@ import torch
 from torch import nn
 
 from sentireview import artifact
+from sentireview.data.splits import dataset_recipe, read_split
 from sentireview.errors import SentiReviewError
 from sentireview.models.transformer import TransformerClassifier
-from sentireview.training import checkpoint as ckpt
-from sentireview.training.data import read_split
 from sentireview.training.distributed import DistInfo, cleanup, setup
-from sentireview.training.loop import History, StageConfig, resolve_amp, train_stage
-from sentireview.training.lstm import _previous_rows, _recipe
+from sentireview.training.loop import (
+    History,
+    StageConfig,
+    previous_rows,
+    resolve_amp,
+    train_stage,
+)
+from sentireview.weights import load_tensors, save_weights
 
 log = logging.getLogger(__name__)
 
@@ -222,7 +227,7 @@ def _train(cfg: TransformerTrainConfig, info: DistInfo, on_step) -> dict[str, An
     out = Path(cfg.out)
     train_texts, train_labels = read_split(cfg.data, "train", cfg.column, cfg.limit_train)
     valid_texts, valid_labels = read_split(cfg.data, "valid", cfg.column, cfg.limit_valid)
-    recipe = _recipe(Path(cfg.data))
+    recipe = dataset_recipe(cfg.data)
     tokenizer = _load_tokenizer(cfg.encoder)
     torch.manual_seed(cfg.seed)
     model = TransformerClassifier.from_pretrained(cfg.encoder, cfg.dropout[0], cfg.pooling)
@@ -236,14 +241,12 @@ def _train(cfg: TransformerTrainConfig, info: DistInfo, on_step) -> dict[str, An
     valid = TokenSplit(encode(valid_texts), valid_labels, pad_id)
     amp = resolve_amp(info.device, cfg.amp)
 
-    training = {
-        k: (str(v) if isinstance(v, Path) else v) for k, v in dataclasses.asdict(cfg).items()
-    }
+    training = {k: artifact.jsonable(v) for k, v in dataclasses.asdict(cfg).items()}
     training.update(world_size=info.world, amp_used=amp, device=str(info.device))
     if info.is_main:
         out.mkdir(parents=True, exist_ok=True)
         tokenizer.save_pretrained(str(out / artifact.TOKENIZER))
-    history = History(out if info.is_main else None, _previous_rows(out) if cfg.resume else [])
+    history = History(out if info.is_main else None, previous_rows(out) if cfg.resume else [])
     ckpt_dir = out / "checkpoints"
     base = dict(
         batch_size=cfg.batch_size,
@@ -309,7 +312,7 @@ def _train(cfg: TransformerTrainConfig, info: DistInfo, on_step) -> dict[str, An
     if cfg.finetune_epochs > 0:
         if cfg.pretrain_epochs > 0:
             model.load_state_dict(
-                ckpt.load_weights(ckpt_dir / "pretrain-best.safetensors"), strict=True
+                load_tensors(ckpt_dir / "pretrain-best.safetensors"), strict=True
             )
         model.set_encoder_trainable(True)
         model.set_dropout(cfg.dropout[1])
@@ -324,5 +327,5 @@ def _train(cfg: TransformerTrainConfig, info: DistInfo, on_step) -> dict[str, An
             name=out.name or "transformer",
         )
         artifact.write_config(out, config)
-        artifact.save_weights(out, model, pth=cfg.save_pth)
+        save_weights(out, model, pth=cfg.save_pth)
     return {"run_dir": str(out), "stages": results, "seconds": time.perf_counter() - t0}

@@ -21,15 +21,15 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from sentireview.backends import pad_ids
-from sentireview.models.lstm import LSTMClassifier, ngram_hashes
+from sentireview.models.wide import WideLSTMClassifier, ngram_hashes
+from sentireview.vocab import pad_ids
 
 log = logging.getLogger(__name__)
 
 
 @torch.no_grad()
 def ngram_matrix(
-    model: LSTMClassifier, ids: Sequence[Sequence[int]], batch_size: int = 256
+    model: WideLSTMClassifier, ids: Sequence[Sequence[int]], batch_size: int = 256
 ) -> torch.Tensor:
     """Binary (reviews, buckets) sparse CSR matrix of the reviews' hashed n-grams."""
     cfg = model.config
@@ -51,11 +51,6 @@ def _csr(coo: torch.Tensor) -> torch.Tensor:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta")
         return coo.coalesce().to_sparse_csr()
-
-
-def _rows(coo: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
-    """These rows of a sparse COO matrix, as CSR."""
-    return _csr(coo.index_select(0, rows))
 
 
 def nb_log_ratio(x: torch.Tensor, labels: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
@@ -102,7 +97,7 @@ def _solve(
 
 
 def fit_wide(
-    model: LSTMClassifier,
+    model: WideLSTMClassifier,
     ids: Sequence[Sequence[int]],
     labels: Sequence[int],
     c: float = 4.0,
@@ -110,7 +105,6 @@ def fit_wide(
 ) -> dict[str, float]:
     """Fit the wide part's weights on these reviews (and leave them frozen); returns a
     summary (iterations, training accuracy, the fit's bias)."""
-    assert model.wide is not None
     y = torch.tensor(labels, dtype=torch.float32)
     x = ngram_matrix(model, ids)
     w, bias, n_iter = _solve(x, y, c, max_iter)
@@ -122,36 +116,8 @@ def fit_wide(
     return {"iterations": n_iter, "train_accuracy": accuracy, "bias": bias}
 
 
-def out_of_fold_logits(
-    model: LSTMClassifier,
-    ids: Sequence[Sequence[int]],
-    labels: Sequence[int],
-    c: float = 4.0,
-    folds: int = 5,
-    seed: int = 17,
-    max_iter: int = 300,
-) -> torch.Tensor:
-    """The wide logit of each training review from a fit that did not see it (k-fold), (n,).
-
-    For stacking: the LSTM is then trained on ``deep + wide`` with these as the wide logits
-    of its training reviews, so it learns what the n-grams miss. The wide part's logits on
-    its own training reviews would not do: they are nearly always right (it fits them)."""
-    assert model.wide is not None and folds >= 2
-    y = torch.tensor(labels, dtype=torch.float32)
-    x = ngram_matrix(model, ids).to_sparse_coo()
-    fold_of = torch.randperm(len(ids), generator=torch.Generator().manual_seed(seed)) % folds
-    out = torch.empty(len(ids))
-    for k in range(folds):
-        held = (fold_of == k).nonzero().view(-1)
-        kept = (fold_of != k).nonzero().view(-1)
-        w, bias, n_iter = _solve(_rows(x, kept), y[kept], c, max_iter)
-        out[held] = torch.mv(_rows(x, held), w) + bias
-        log.info("wide part, fold %d/%d: %d iterations", k + 1, folds, n_iter)
-    return out
-
-
 @torch.no_grad()
-def wide_logits(model: LSTMClassifier, ids: Sequence[Sequence[int]]) -> torch.Tensor:
+def wide_logits(model: WideLSTMClassifier, ids: Sequence[Sequence[int]]) -> torch.Tensor:
     """The (fitted) wide part's logit of each review, (n,)."""
     out = []
     for start in range(0, len(ids), 256):
@@ -162,7 +128,7 @@ def wide_logits(model: LSTMClassifier, ids: Sequence[Sequence[int]]) -> torch.Te
 
 @torch.no_grad()
 def fit_mix(
-    model: LSTMClassifier, ids: Sequence[Sequence[int]], labels: Sequence[int]
+    model: WideLSTMClassifier, ids: Sequence[Sequence[int]], labels: Sequence[int]
 ) -> list[float]:
     """Weights of the deep and wide logits and a bias, by logistic regression on held-out
     reviews; sets ``model.mix`` and returns it."""

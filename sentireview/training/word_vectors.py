@@ -10,7 +10,6 @@ word2vec binary format, atomically. Deterministic for a given seed with ``worker
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,8 +17,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from sentireview.data.splits import read_unlabelled
 from sentireview.errors import SentiReviewError
-from sentireview.training.data import read_unlabelled
+from sentireview.files import atomic_path
 from sentireview.vocab import Vocab
 
 log = logging.getLogger(__name__)
@@ -68,10 +68,8 @@ def train_word_vectors(cfg: WordVectorConfig) -> Path:
         seed=cfg.seed,
     )
     out = Path(cfg.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    model.wv.save_word2vec_format(str(tmp), binary=True)
-    os.replace(tmp, out)
+    with atomic_path(out) as tmp:
+        model.wv.save_word2vec_format(str(tmp), binary=True)
     log.info("wrote %d word vectors of %d dimensions to %s", len(model.wv), cfg.dim, out)
     return out
 

@@ -2,6 +2,7 @@ import warnings
 
 import pytest
 import torch
+from torch.nn.utils.rnn import pack_padded_sequence
 
 from sentireview.models.lstm import LSTMClassifier, LSTMConfig
 
@@ -28,11 +29,10 @@ def test_shapes_and_tutorial_defaults():
     assert m.eval()(ids, lengths).shape == (2,)
 
 
-@pytest.mark.parametrize("packed", [True, False])
+@pytest.mark.parametrize("pooling", ["last", "last_max"])
 @pytest.mark.parametrize("bidirectional", [True, False])
-def test_padding_does_not_change_the_result(bidirectional, packed):
-    m = _model(bidirectional=bidirectional)
-    m.packed = packed
+def test_padding_does_not_change_the_result(bidirectional, pooling):
+    m = _model(bidirectional=bidirectional, pooling=pooling)
     ids, lengths = _batch([7, 3, 1, 5])
     with torch.no_grad():
         batched = m(ids, lengths)
@@ -56,15 +56,18 @@ def test_reads_every_token():
 
 
 @pytest.mark.parametrize("bidirectional", [True, False])
-def test_export_path_equals_packed_path(bidirectional):
+def test_final_states_equal_packed_sequences(bidirectional):
+    """The one forward path gives what nn.LSTM gives on packed sequences (the textbook way of
+    stopping each review at its length), with the same weights."""
     m = _model(bidirectional=bidirectional)
     ids, lengths = _batch([7, 3, 1, 5, 7])
     with torch.no_grad():
-        m.packed = True
-        packed = m(ids, lengths)
-        m.packed = False
-        masked = m(ids, lengths)
-    torch.testing.assert_close(packed, masked, rtol=1e-5, atol=1e-6)
+        packed = pack_padded_sequence(
+            m.embedding(ids), lengths, batch_first=True, enforce_sorted=False
+        )
+        _, (h, _) = m.lstm(packed)  # (directions, B, H)
+        want = m.fc(torch.cat(list(h), dim=-1)).squeeze(-1)
+        torch.testing.assert_close(m(ids, lengths), want, rtol=1e-5, atol=1e-6)
 
 
 def test_gradients_reach_embedding_and_empty_review():
@@ -82,7 +85,6 @@ def test_onnx_export_matches_torch(tmp_path):
     ort = pytest.importorskip("onnxruntime")
     pytest.importorskip("onnxscript")
     m = _model()
-    m.packed = True  # export must switch to the export-friendly path by itself
     ids, lengths = _batch([7, 3, 5])
     path = tmp_path / "m.onnx"
     dims = {"ids": {0: "batch", 1: "time"}, "lengths": {0: "batch"}}
@@ -104,47 +106,3 @@ def test_onnx_export_matches_torch(tmp_path):
         with torch.no_grad():
             want = m(ids2, l2).numpy()
         assert abs(got - want).max() < 1e-5
-
-
-def _grads(m, ids, lengths, weights):
-    m.zero_grad()
-    out = m(ids, lengths)
-    (out * weights).sum().backward()
-    return out.detach(), {n: p.grad.clone() for n, p in m.named_parameters()}
-
-
-@pytest.mark.parametrize("bidirectional", [True, False])
-def test_fused_training_path_equals_torch_lstm(bidirectional):
-    """The fused training path (_Recurrence, hand-written backward) gives nn.LSTM's outputs
-    and gradients for every parameter, with padding, a one-token and an empty review."""
-    torch.manual_seed(3)
-    m = LSTMClassifier(
-        LSTMConfig(vocab_size=50, embed_dim=7, hidden=5, dropout=0.0, bidirectional=bidirectional)
-    ).double()
-    m.train()
-    ids, lengths = _batch([9, 3, 1, 6, 2])
-    lengths[4] = 0
-    weights = torch.linspace(-1, 2, 5, dtype=torch.float64)
-    results = {}
-    for mode in ("packed", "torch", "fused"):
-        m.packed, m.recurrence = mode == "packed", ("torch" if mode == "torch" else "fused")
-        results[mode] = _grads(m, ids, lengths, weights)
-    m.recurrence = "fused"  # extra padding columns change nothing
-    results["padded"] = _grads(
-        m, torch.cat([ids, torch.zeros(5, 4, dtype=torch.int64)], 1), lengths, weights
-    )
-    out, grads = results["packed"]
-    for mode in ("torch", "fused", "padded"):
-        torch.testing.assert_close(results[mode][0], out, rtol=1e-10, atol=1e-12)
-        for name, g in grads.items():
-            torch.testing.assert_close(results[mode][1][name], g, rtol=1e-9, atol=1e-11)
-
-
-def test_fused_path_only_when_asked_and_training_on_cpu():
-    m = _model()
-    x = torch.zeros(1, 2, dtype=torch.int64)
-    assert m.recurrence == "auto" and not m._use_fused(x)
-    m.recurrence = "fused"
-    assert m._use_fused(x)
-    with torch.no_grad():
-        assert not m._use_fused(x)

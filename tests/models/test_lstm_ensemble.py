@@ -3,8 +3,9 @@
 import pytest
 import torch
 
-from sentireview.models.ensemble import LSTMEnsemble, build_lstm
-from sentireview.models.lstm import LSTMClassifier, LSTMConfig
+from sentireview.backends.torch import build_model
+from sentireview.models.ensemble import EnsembleConfig, LSTMEnsemble
+from sentireview.models.lstm import LSTMClassifier
 
 
 def _batch():
@@ -12,23 +13,24 @@ def _batch():
     return ids, torch.tensor([9, 4, 1])
 
 
-def test_build_gives_a_classifier_or_an_ensemble():
-    assert type(build_lstm(LSTMConfig(vocab_size=40, embed_dim=4, hidden=3))) is LSTMClassifier
-    ensemble = build_lstm(LSTMConfig(vocab_size=40, embed_dim=4, hidden=3, members=3))
+def test_the_kind_builds_a_classifier_or_an_ensemble():
+    shape = {"vocab_size": 40, "embed_dim": 4, "hidden": 3}
+    assert type(build_model({"kind": "lstm", "model": shape})) is LSTMClassifier
+    ensemble = build_model({"kind": "lstm_ensemble", "model": {**shape, "members": 3}})
     assert isinstance(ensemble, LSTMEnsemble) and len(ensemble.members) == 3
-    assert all(m.wide is None for m in ensemble.members)  # the wide part is shared
+    assert all(type(m) is LSTMClassifier for m in ensemble.members)  # the wide part is shared
 
 
 def test_members_are_checked():
     with pytest.raises(ValueError, match="members"):
-        LSTMConfig(vocab_size=40, members=0)
-    with pytest.raises(ValueError, match="ensemble"):
-        LSTMClassifier(LSTMConfig(vocab_size=40, members=2))
+        EnsembleConfig(vocab_size=40, members=1)
+    with pytest.raises(ValueError, match="ngram_buckets"):
+        EnsembleConfig(vocab_size=40, ngram_buckets=1)
 
 
 def test_logit_is_the_mix_of_the_parts():
     torch.manual_seed(0)
-    cfg = LSTMConfig(vocab_size=40, embed_dim=4, hidden=3, ngram_buckets=101, members=2)
+    cfg = EnsembleConfig(vocab_size=40, embed_dim=4, hidden=3, ngram_buckets=101, members=2)
     model = LSTMEnsemble(cfg).eval()
     with torch.no_grad():
         model.wide.weight.normal_()
@@ -45,7 +47,7 @@ def test_logit_is_the_mix_of_the_parts():
 
 
 def test_without_a_wide_part_the_default_is_the_members_mean():
-    model = LSTMEnsemble(LSTMConfig(vocab_size=40, embed_dim=4, hidden=3, members=2)).eval()
+    model = LSTMEnsemble(EnsembleConfig(vocab_size=40, embed_dim=4, hidden=3, members=2)).eval()
     ids, lengths = _batch()
     parts = model(ids, lengths, parts=True)
     assert torch.equal(parts[:, 2], torch.zeros(3))

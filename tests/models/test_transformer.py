@@ -1,14 +1,10 @@
-import sys
-from pathlib import Path
 
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "training"))
-from fake_reviews import make_tiny_encoder  # noqa: E402
-
-from sentireview.errors import SentiReviewError  # noqa: E402
-from sentireview.models.transformer import TransformerClassifier  # noqa: E402
+from sentireview.errors import SentiReviewError
+from sentireview.models.transformer import TransformerClassifier
+from tests.helpers.fake_reviews import make_tiny_encoder
 
 
 @pytest.fixture(scope="module")

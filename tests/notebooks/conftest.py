@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import csv
 import random
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parents[1] / "training"))
-from fake_reviews import make_tiny_encoder  # noqa: E402  (the training tests' builder)
+from tests.helpers.fake_reviews import make_tiny_encoder
 
 GOOD = ["wonderful", "moving", "brilliant", "loved", "funny", "superb", "great", "charming"]
 BAD = ["dull", "boring", "awful", "hated", "clumsy", "terrible", "bad", "tedious"]

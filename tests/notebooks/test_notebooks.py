@@ -5,7 +5,7 @@ import json
 import nbformat
 import pandas as pd
 import pytest
-from notebook_runner import NOTEBOOKS, run_notebook
+from tests.notebooks.notebook_runner import NOTEBOOKS, run_notebook
 
 from sentireview.predict import Predictor
 

@@ -2,7 +2,8 @@
 
 import pytest
 import torch
-from fake_reviews import write_dataset
+
+from tests.helpers.fake_reviews import write_dataset
 
 
 @pytest.fixture

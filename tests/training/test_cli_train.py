@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from sentireview.cli import main
 
 
@@ -19,18 +21,40 @@ def test_train_lstm_cli(dataset, tmp_path, capsys):
             "16",
             "--min-freq",
             "1",
-            "--no-progress",
-            "--save-pth",
-            "--limit-train",
-            "48",
-            "--recurrence",
-            "fused",
+            "--hidden",
+            "8",
+            "--embed-dim",
+            "16",
         ]
     )
     assert rc == 0
     config = json.loads((out / "config.json").read_text())
-    assert config["training"]["limit_train"] == 48 and (out / "model.pth").exists()
-    assert config["training"]["recurrence"] == "fused"
+    assert config["training"]["inputs"]["min_freq"] == 1 and config["model"]["hidden"] == 8
+    assert config["training"]["optim"]["batch_size"] == 16
+    assert (out / "model.safetensors").exists()
+
+
+def test_train_lstm_help_shows_the_tutorials_knobs(capsys):
+    """The tutorial's knobs and the common run options only: at most 15 (the shipped
+    recipe's settings live in its own config)."""
+    with pytest.raises(SystemExit):
+        main(["train", "lstm", "--help"])
+    options = {w for w in capsys.readouterr().out.split() if w.startswith("--")}
+    assert "--data" in options and "--init-from" in options
+    assert len(options - {"--help"}) <= 15, sorted(options)
+
+
+def test_init_from_takes_word_vectors_or_a_language_model(dataset, tmp_path):
+    pytest.importorskip("gensim")
+    vectors = tmp_path / "v.bin"
+    assert main(["train", "vectors", "--data", str(dataset), "--out", str(vectors), "--dim", "16",
+                 "--min-count", "1", "--epochs", "1", "--splits", "train"]) == 0  # fmt: skip
+    out = tmp_path / "run"
+    args = ["train", "lstm", "--data", str(dataset), "--out", str(out), "--epochs", "1",
+            "--min-freq", "1", "--embed-dim", "16", "--hidden", "8"]  # fmt: skip
+    assert main([*args, "--init-from", str(vectors)]) == 0
+    init = json.loads((out / "config.json").read_text())["training"]["init"]
+    assert init == {"word_vectors": str(vectors), "language_model": None}
 
 
 def test_train_errors_are_one_line(tmp_path, capsys):

@@ -9,11 +9,12 @@ import torch
 import torch.multiprocessing as mp
 from safetensors.torch import load_file
 
-from sentireview.training.lstm import LSTMTrainConfig, train_lstm
+from sentireview.training.lstm import train_lstm
+from tests.helpers.configs import lstm_config
 
 
 def _settings(dataset, out, batch_size):
-    return LSTMTrainConfig(
+    return lstm_config(
         data=dataset,
         out=out,
         epochs=2,
@@ -37,7 +38,7 @@ def _worker(rank, world, port, dataset, out):
         MASTER_PORT=str(port),
     )
     import sentireview.training.lstm as lstm_mod
-    from sentireview.artifact import save_weights
+    from sentireview.weights import save_weights
 
     seen = []
     original_collate = lstm_mod.IdSplit.collate

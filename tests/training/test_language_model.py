@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import pytest
@@ -7,7 +8,6 @@ from sentireview.cli import main
 from sentireview.errors import SentiReviewError
 from sentireview.models.lstm import LSTMClassifier, LSTMConfig
 from sentireview.training import language_model
-from sentireview.training.checkpoint import load_weights
 from sentireview.training.language_model import (
     CHECKPOINT,
     CONFIG,
@@ -19,8 +19,10 @@ from sentireview.training.language_model import (
     load_pretrained,
     train_language_model,
 )
-from sentireview.training.lstm import LSTMTrainConfig, train_lstm
+from sentireview.training.lstm import train_lstm
 from sentireview.vocab import Vocab
+from sentireview.weights import load_tensors as load_weights
+from tests.helpers.configs import lstm_config
 
 
 def lm_config(dataset, out, **kw):
@@ -113,8 +115,8 @@ def test_an_interrupted_run_resumes_to_the_same_weights(dataset, tmp_path, monke
     history = [json.loads((d / "history.json").read_text()) for d in (whole, cut)]
     for row_a, row_b in zip(*history, strict=True):
         assert row_a["epoch"] == row_b["epoch"]
-        assert row_a["train_sampled_loss"] == pytest.approx(row_b["train_sampled_loss"], abs=1e-4)
-        assert row_a["valid_perplexity"] == pytest.approx(row_b["valid_perplexity"], abs=1e-2)
+        assert row_a["train_loss"] == pytest.approx(row_b["train_loss"], abs=1e-4)
+        assert row_a["val_loss"] == pytest.approx(row_b["val_loss"], abs=1e-4)
 
 
 def test_resuming_with_other_settings_is_refused(dataset, tmp_path, monkeypatch):
@@ -190,17 +192,17 @@ def test_lstm_training_starts_from_the_language_model(dataset, tmp_path, monkeyp
     train_language_model(lm_config(dataset, lm, epochs=1))
     started = {}
 
-    import sentireview.training.language_model as language_model
+    import sentireview.training.lstm as lstm_module
 
-    real = language_model.load_pretrained
+    real = lstm_module.load_pretrained
 
     def spy(model, vocab, folder):
         found = real(model, vocab, folder)
         started["lstm"] = model.lstm.weight_hh_l0.detach().clone()
         return found
 
-    monkeypatch.setattr(language_model, "load_pretrained", spy)
-    cfg = LSTMTrainConfig(
+    monkeypatch.setattr(lstm_module, "load_pretrained", spy)
+    cfg = lstm_config(
         data=dataset,
         out=tmp_path / "run",
         epochs=1,
@@ -209,15 +211,18 @@ def test_lstm_training_starts_from_the_language_model(dataset, tmp_path, monkeyp
         embed_dim=8,
         hidden=6,
         pooling="last_max",
-        init_from=lm,
+        language_model=lm,
         progress=False,
     )
     train_lstm(cfg)
     assert torch.equal(started["lstm"], load_weights(lm / WEIGHTS)["lstm.weight_hh_l0"])
     config = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert config["training"]["init_from"] == str(lm)
+    assert config["training"]["init"]["language_model"] == str(lm)
+    other = dataclasses.replace(
+        cfg, out=tmp_path / "r2", model=dataclasses.replace(cfg.model, hidden=5)
+    )
     with pytest.raises(SentiReviewError, match="does not fit"):
-        train_lstm(LSTMTrainConfig(**{**cfg.__dict__, "hidden": 5, "out": tmp_path / "r2"}))
+        train_lstm(other)
 
 
 def test_train_lm_cli(dataset, tmp_path, capsys):
@@ -230,10 +235,10 @@ def test_train_lm_cli(dataset, tmp_path, capsys):
     rc = main(
         ["train", "lstm", "--data", str(dataset), "--out", str(run), "--init-from", str(out)]
         + ["--embed-dim", "8", "--hidden", "4", "--epochs", "1", "--min-freq", "1"]
-        + ["--no-progress"]
     )
     assert rc == 0
-    assert json.loads((run / "config.json").read_text())["training"]["init_from"] == str(out)
+    init = json.loads((run / "config.json").read_text())["training"]["init"]
+    assert init["language_model"] == str(out)
     rc = main(["train", "lm", "--data", str(tmp_path / "nope"), "--out", str(tmp_path / "x")])
     err = capsys.readouterr().err
     assert rc != 0 and err.count("\n") == 1 and "not found" in err

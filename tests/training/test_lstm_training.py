@@ -3,12 +3,12 @@ import json
 import pandas as pd
 import pytest
 import torch
-from fake_reviews import make_reviews
 from safetensors.torch import load_file
 
 from sentireview.errors import DataError, SentiReviewError
 from sentireview.predict import Predictor
-from sentireview.training.lstm import LSTMTrainConfig, train_lstm
+from sentireview.training.lstm import train_lstm
+from tests.helpers.configs import lstm_config
 
 
 def small(dataset, out, **kw):
@@ -23,7 +23,7 @@ def small(dataset, out, **kw):
         progress=False,
     )
     base.update(kw)
-    return LSTMTrainConfig(**base)
+    return lstm_config(**base)
 
 
 def test_train_writes_a_working_run(dataset, tmp_path):
@@ -32,6 +32,7 @@ def test_train_writes_a_working_run(dataset, tmp_path):
     for name in ("config.json", "model.safetensors", "vocab.json", "history.csv", "history.json"):
         assert (out / name).exists(), name
     config = json.loads((out / "config.json").read_text())
+    assert config["training"]["optim"]["lr"] == 1e-2 and config["training"]["seed"] == 17
     assert config["kind"] == "lstm" and config["text"] == {
         "recipe": "tutorial",
         "column": "clean",
@@ -158,51 +159,16 @@ def test_shipped_model_options_train_a_working_artifact(dataset, tmp_path):
     torch.testing.assert_close(best["wide.weight"].half(), state["wide.weight"])
 
 
-def test_distillation_adds_the_unlabelled_reviews_with_the_teachers_scores(dataset, tmp_path):
-    from sentireview.training.lstm import ensemble_scores, teacher_scores
-
-    unsup = make_reviews(40, seed=9).assign(label=-1)
-    unsup.loc[0, "clean"] = "zzzunlabelledword " * 4 + "good"
-    unsup.to_parquet(dataset / "unsup.parquet", index=False)
-    teacher = tmp_path / "teacher"
-    train_lstm(small(dataset, teacher, epochs=2, lr=1e-2))
-    texts = unsup["clean"].tolist()
-    scores = teacher_scores(teacher, texts, "tutorial")
-    assert scores == pytest.approx(Predictor.load(teacher).predict_proba(texts, prepared=True))
-    with pytest.raises(SentiReviewError, match="recipe"):
-        teacher_scores(teacher, texts, "words")
-
-    # several teachers: the mean of their scores
-    other = tmp_path / "other"
-    train_lstm(small(dataset, other, epochs=1, lr=1e-2, seed=5))
-    mean = ensemble_scores([teacher, other], texts, "tutorial")
-    other_scores = teacher_scores(other, texts, "tutorial")
-    assert other_scores != pytest.approx(scores)  # two different teachers
-    assert mean == pytest.approx([(a + b) / 2 for a, b in zip(scores, other_scores, strict=True)])
-    assert ensemble_scores([teacher], texts, "tutorial") == pytest.approx(scores)
-    with pytest.raises(SentiReviewError, match="at least one teacher"):
-        ensemble_scores([], texts, "tutorial")
-
-    student = tmp_path / "student"
-    train_lstm(small(dataset, student, epochs=1, min_freq=3, teacher=[teacher, other]))
-    config = json.loads((student / "config.json").read_text())
-    assert config["training"]["teacher"] == [str(teacher), str(other)]
-    itos = json.loads((student / "vocab.json").read_text())["itos"]
-    assert "zzzunlabelledword" in itos  # the unlabelled reviews are training text
-    preds = Predictor.load(student).predict(["good great film loved", "awful bad boring plot"])
-    assert len(preds) == 2
-
-
 def test_nb_ratio_points_at_the_label_words(dataset):
-    from sentireview.models.lstm import LSTMClassifier, LSTMConfig, ngram_hashes
-    from sentireview.training.data import read_split
+    from sentireview.data.splits import read_split
+    from sentireview.models.wide import WideLSTMClassifier, WideLSTMConfig, ngram_hashes
     from sentireview.training.wide import nb_log_ratio, ngram_matrix
     from sentireview.vocab import Vocab
 
     texts, labels = read_split(dataset, "train", "clean")
     vocab = Vocab.build(texts, min_freq=1)
     ids = [vocab.encode(t) for t in texts]
-    model = LSTMClassifier(LSTMConfig(len(vocab), 8, 4, ngram_buckets=4099, ngram_orders=1))
+    model = WideLSTMClassifier(WideLSTMConfig(len(vocab), 8, 4, ngram_buckets=4099, ngram_orders=1))
     x = ngram_matrix(model, ids)
     assert x.shape == (len(texts), 4099)
     assert float(x.to_dense().max()) == 1.0  # binary: a repeated word counts once
@@ -260,29 +226,3 @@ def test_amp_choices_on_cpu(dataset, tmp_path):
     train_lstm(small(dataset, tmp_path / "fp32", epochs=1))
     config = json.loads((tmp_path / "fp32" / "config.json").read_text())
     assert config["training"]["amp_used"] is None
-
-
-def test_stacking_trains_the_lstm_on_top_of_out_of_fold_wide_logits(
-    dataset, tmp_path, monkeypatch
-):
-    import sentireview.training.lstm as lstm_module
-
-    offsets: list[torch.Tensor] = []
-    original = lstm_module.lstm_stacked_loss
-
-    def spy(model, batch):
-        offsets.append(batch["offset"])
-        return original(model, batch)
-
-    monkeypatch.setattr(lstm_module, "lstm_stacked_loss", spy)
-    out = tmp_path / "stacked"
-    summary = train_lstm(
-        small(dataset, out, epochs=2, lr=1e-2, ngram_buckets=4099, wide_stacking=3)
-    )
-    assert offsets and all(o.dtype == torch.float32 for o in offsets)
-    assert torch.cat(offsets).abs().sum() > 0  # the wide logits, not zeros
-    assert summary["mix"] != [1.0, 1.0, 0.0]
-    preds = Predictor.load(out).predict(["good great film loved", "awful bad boring plot"])
-    assert [p["sentiment"] for p in preds] == ["positive", "negative"]
-    with pytest.raises(SentiReviewError, match="stacking"):
-        train_lstm(small(dataset, tmp_path / "bad", wide_stacking=3))  # no wide part

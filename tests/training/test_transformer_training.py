@@ -3,13 +3,13 @@ import json
 import pandas as pd
 import pytest
 import torch
-from fake_reviews import make_tiny_encoder
 from safetensors.torch import load_file
 
 from sentireview.cli import main
 from sentireview.errors import SentiReviewError
 from sentireview.predict import Predictor
 from sentireview.training.transformer import TransformerTrainConfig, train_transformer
+from tests.helpers.fake_reviews import make_tiny_encoder
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,10 @@
-"""The wide part's fits: in-sample and out of fold (for stacking)."""
+"""The wide part's fit (NB-scaled logistic regression, then frozen) and the mix."""
 
+import pytest
 import torch
 
-from sentireview.models.lstm import LSTMClassifier, LSTMConfig
-from sentireview.training.wide import fit_wide, out_of_fold_logits, wide_logits
+from sentireview.models.wide import WideLSTMClassifier, WideLSTMConfig
+from sentireview.training.wide import fit_mix, fit_wide, wide_logits
 
 
 def _random_reviews(n: int, seed: int) -> tuple[list[list[int]], list[int]]:
@@ -15,11 +16,13 @@ def _random_reviews(n: int, seed: int) -> tuple[list[list[int]], list[int]]:
     return [r.tolist() for r in ids], labels
 
 
-def _model() -> LSTMClassifier:
-    return LSTMClassifier(LSTMConfig(vocab_size=400, embed_dim=8, hidden=4, ngram_buckets=8191))
+def _model() -> WideLSTMClassifier:
+    return WideLSTMClassifier(
+        WideLSTMConfig(vocab_size=400, embed_dim=8, hidden=4, ngram_buckets=8191)
+    )
 
 
-def test_out_of_fold_logits_are_honest_where_the_in_sample_fit_memorises():
+def test_the_in_sample_fit_memorises_and_freezes_the_wide_part():
     ids, labels = _random_reviews(300, seed=3)
     y = torch.tensor(labels)
     model = _model()
@@ -27,20 +30,18 @@ def test_out_of_fold_logits_are_honest_where_the_in_sample_fit_memorises():
     in_sample = wide_logits(model, ids) + fit["bias"]
     assert fit["train_accuracy"] >= 0.95  # random labels, memorised through rare n-grams
     assert float(((in_sample > 0).long() == y).float().mean()) >= 0.95
-
-    oof = out_of_fold_logits(_model(), ids, labels, c=4.0, folds=5, seed=1)
-    assert oof.shape == (300,)
-    oof_accuracy = float(((oof > 0).long() == y).float().mean())
-    assert 0.35 <= oof_accuracy <= 0.65  # chance: no fold saw the review it scores
-    # The same folds again give the same logits (seeded), other seeds other folds.
-    again = out_of_fold_logits(_model(), ids, labels, c=4.0, folds=5, seed=1)
-    torch.testing.assert_close(oof, again)
-    assert not torch.allclose(oof, out_of_fold_logits(_model(), ids, labels, 4.0, 5, seed=2))
+    assert not model.wide.weight.requires_grad and float(model.wide.weight[0]) == 0.0
+    again = _model()
+    fit_wide(again, ids, labels, c=4.0)
+    torch.testing.assert_close(again.wide.weight, model.wide.weight)  # deterministic
 
 
-def test_out_of_fold_logits_learn_a_real_signal():
+def test_the_mix_weighs_the_parts_on_held_out_reviews():
     ids, labels = _random_reviews(300, seed=4)
     for review, label in zip(ids, labels, strict=True):
         review.append(2 if label else 3)  # word 2 marks positives, word 3 negatives
-    oof = out_of_fold_logits(_model(), ids, labels, c=4.0, folds=3)
-    assert float(((oof > 0).long() == torch.tensor(labels)).float().mean()) >= 0.95
+    model = _model()
+    fit_wide(model, ids[:200], labels[:200], c=4.0)
+    mix = fit_mix(model, ids[200:], labels[200:])
+    assert model.mix.tolist() == pytest.approx(mix, abs=1e-5) and mix != [1.0, 1.0, 0.0]
+    assert mix[1] > 0  # the wide part carries the signal

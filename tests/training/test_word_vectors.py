@@ -33,7 +33,7 @@ def test_vectors_are_trained_written_and_reproducible(dataset, tmp_path):
 
 
 def test_unlabelled_reviews_are_read(dataset, tmp_path):
-    from fake_reviews import make_reviews
+    from tests.helpers.fake_reviews import make_reviews
 
     unsup = make_reviews(12, seed=5).assign(label=-1)
     unsup["clean"] = "zzzunsupword good film"

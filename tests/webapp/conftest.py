@@ -4,17 +4,10 @@ tests need neither torch nor a trained model (the real-model tests build their o
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-WEBAPP = ROOT / "webapp" / "flask"
-if str(WEBAPP) not in sys.path:
-    sys.path.insert(0, str(WEBAPP))
-
-from senti_api import create_app  # noqa: E402
+from senti_api import create_app
 
 POSITIVE_WORDS = {"good", "great", "wonderful", "brilliant", "loved", "best", "moving"}
 NEGATIVE_WORDS = {"bad", "awful", "terrible", "boring", "hated", "worst", "waste"}

@@ -3,7 +3,8 @@
 Environment: ``WEB_CONCURRENCY`` worker processes (default 2: one per core of a small
 dyno), ``HOST`` (default 0.0.0.0) and ``PORT`` (default 8000, Heroku sets it),
 ``GUNICORN_TIMEOUT`` seconds (default 30, Heroku's router limit), ``SENTIREVIEW_THREADS``
-compute threads per worker (default 1).
+compute threads per worker (default 1). ``SENTIREVIEW_MODEL_DIR`` and ``SENTIREVIEW_STATIC_DIR``
+default to ``ml_model/`` beside this file and ``webapp/react/dist``.
 
 Each worker imports the app itself (no preload), so each loads its own copy of the model
 and a worker that is recycled comes back with a fresh one. Workers are synchronous: one
@@ -16,9 +17,16 @@ from pathlib import Path
 
 _here = Path(__file__).resolve().parent
 
-# `senti_api` lives beside this file; the sentireview package is installed (requirements.txt).
-pythonpath = str(_here)
+# `senti_api` and `sentireview` are installed packages (requirements.txt installs the project).
 wsgi_app = "senti_api.wsgi:serve()"
+
+# The served model and the front-end build are files of this checkout, not of the installed
+# package (a plain `pip install .` puts senti_api in site-packages): name them from this
+# file's folder, never from the working directory. An operator's own value wins.
+for _name, _path in (("SENTIREVIEW_MODEL_DIR", _here / "ml_model"),
+                     ("SENTIREVIEW_STATIC_DIR", _here.parent / "react" / "dist")):
+    if not os.environ.get(_name, "").strip():
+        os.environ[_name] = str(_path)
 
 bind = f"{os.environ.get('HOST') or '0.0.0.0'}:{os.environ.get('PORT') or '8000'}"
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2)

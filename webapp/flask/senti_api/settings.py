@@ -14,6 +14,10 @@ from pathlib import Path
 
 from sentireview.errors import SentiReviewError
 
+# The defaults below are folders of the checkout, right when senti_api runs from it (an
+# editable install, as scripts/setup.sh makes). A plain `pip install .` puts this file in
+# site-packages, where they do not exist: gunicorn.conf.py therefore sets
+# SENTIREVIEW_MODEL_DIR and SENTIREVIEW_STATIC_DIR from its own folder.
 _HERE = Path(__file__).resolve().parent
 #: ``webapp/flask/ml_model``: the artifact folder shipped with the app.
 DEFAULT_MODEL_DIR = _HERE.parent / "ml_model"

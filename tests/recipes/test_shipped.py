@@ -1,7 +1,9 @@
-"""webapp/flask/train_shipped_model.py end to end on an invented aclImdb (tiny settings)."""
+"""The shipped recipe (sentireview.recipes.shipped) end to end on an invented aclImdb (tiny
+settings)."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import logging
@@ -10,8 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from sentireview.cli import main
+from sentireview.recipes import shipped
+from sentireview.recipes.shipped import SHIPPED, ShippedConfig, run_recipe, train_round
+from tests.data.conftest import build_aclimdb
+
 ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "webapp" / "flask" / "train_shipped_model.py"
+LOGGER = "sentireview.recipes.shipped"
 
 
 def _load(name: str, path: Path):
@@ -22,48 +29,38 @@ def _load(name: str, path: Path):
     return module
 
 
-def _load_script():
-    sys.path.insert(0, str(SCRIPT.parent))
-    return _load("train_shipped_model", SCRIPT)
-
-
-def build_aclimdb(root: Path) -> Path:
-    """The data tests' invented aclImdb tree."""
-    return _load("data_fixtures", ROOT / "tests" / "data" / "conftest.py").build_aclimdb(root)
+def tiny(work: Path, **kw) -> ShippedConfig:
+    """The recipe with a small wide part (quick), one epoch per round."""
+    cfg = ShippedConfig(work=work, teacher_epochs=1, student_epochs=1, **kw)
+    return dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, ngram_buckets=4099))
 
 
 @pytest.mark.slow
-def test_script_installs_a_working_model_and_resumes_by_skipping(tmp_path, monkeypatch, caplog):
+def test_recipe_installs_a_working_model_and_resumes_by_skipping(tmp_path, caplog):
     pytest.importorskip("gensim")
     pytest.importorskip("onnxscript")
     from sentireview.predict import Predictor
 
-    monkeypatch.setenv("PYTHONHASHSEED", "0")  # else the script re-executes itself
-    script = _load_script()
-    monkeypatch.setitem(script.MODEL, "ngram_buckets", 4099)  # small and quick
     source = build_aclimdb(tmp_path / "src")
     out = tmp_path / "ml_model"
     out.mkdir()
     (out / "stale.txt").write_text("from the previous model")
-    argv = [
-        "--archive", str(source), "--work", str(tmp_path / "work"), "--out", str(out),
-        "--rounds", "1", "--teacher-epochs", "1", "--student-epochs", "1", "--lm-epochs", "1",
-    ]  # fmt: skip
-    assert script.main(argv) == 0
     work = tmp_path / "work"
+    cfg = tiny(work, out=out, archive=source, rounds=1, lm_epochs=1)
+    run_recipe(cfg)
     names = {p.name for p in out.iterdir()}
-    assert set(script.SHIPPED) | {"README.md"} == names  # replaced whole: no stale file
+    assert set(SHIPPED) | {"README.md"} == names  # replaced whole: no stale file
     config = json.loads((out / "config.json").read_text())
-    assert config["name"] == script.NAME and config["text"]["recipe"] == "words"
+    assert config["name"] == shipped.NAME and config["text"]["recipe"] == "words"
     assert config["weights_dtype"] == "float16"
     # member 1 without the language model, every round of member 2 started from it
     for k in (0, 1):
-        assert (
-            json.loads((work / f"round{k}" / "config.json").read_text())["training"]["init_from"]
-            is None
-        )
+        member1 = json.loads((work / f"round{k}" / "config.json").read_text())
+        assert member1["training"]["init"]["language_model"] is None
         member2 = json.loads((work / "with_lm" / f"round{k}" / "config.json").read_text())
-        assert member2["training"]["init_from"] == str(work / "lm")
+        assert member2["training"]["init"]["language_model"] == str(work / "lm")
+    # round 1 learnt from round 0's scores of the unlabelled reviews (the teacher step)
+    assert member1["training"]["distill"]["scored"] == [str(work / "scores" / "round1.parquet")]
     assert (work / "lm" / "lm.safetensors").exists()
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["n"] == 9 and 0 <= metrics["accuracy"] <= 1
@@ -75,7 +72,7 @@ def test_script_installs_a_working_model_and_resumes_by_skipping(tmp_path, monke
         assert set(losses) == {"round0", "round1"}
         assert losses[selection["chosen"]] == min(losses.values())
     ensemble = json.loads((work / "ensemble" / "config.json").read_text())
-    assert ensemble["model"]["members"] == 2
+    assert ensemble["kind"] == "lstm_ensemble" and ensemble["model"]["members"] == 2
     assert ensemble["training"]["ensemble_of"] == [
         str(work / json.loads((work / "selection.json").read_text())["chosen"]),
         str(
@@ -92,11 +89,11 @@ def test_script_installs_a_working_model_and_resumes_by_skipping(tmp_path, monke
     assert f"**{final['chosen']}**" in card and "member 2 (chose round" in card
     scores = Predictor.load(out).predict_proba(["This film was wonderful", "dull, 2/10"])
     assert len(scores) == 2
-    assert not list(tmp_path.glob("ml_model.*"))  # no temporary folders left behind
+    assert not [p for p in tmp_path.iterdir() if ".ml_model" in p.name]  # nothing left behind
 
-    caplog.set_level(logging.INFO, logger="shipped")
+    caplog.set_level(logging.INFO, logger=LOGGER)
     before = (work / "with_lm" / "round1" / "model.safetensors").stat().st_mtime_ns
-    assert script.main(argv) == 0
+    run_recipe(cfg)
     assert (work / "with_lm" / "round1" / "model.safetensors").stat().st_mtime_ns == before
     skipped = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
     # prepare, vectors, language model, 2 x (round 0, round 1), ensemble, export
@@ -117,51 +114,42 @@ def test_script_installs_a_working_model_and_resumes_by_skipping(tmp_path, monke
 
 
 @pytest.mark.slow
-def test_one_member_needs_no_language_model(tmp_path, monkeypatch):
+def test_one_member_needs_no_language_model(tmp_path):
     pytest.importorskip("gensim")
     pytest.importorskip("onnxscript")
-    monkeypatch.setenv("PYTHONHASHSEED", "0")
-    script = _load_script()
-    monkeypatch.setitem(script.MODEL, "ngram_buckets", 4099)
     source = build_aclimdb(tmp_path / "src")
     work, out = tmp_path / "work", tmp_path / "ml_model"
-    argv = [
-        "--archive", str(source), "--work", str(work), "--out", str(out),
-        "--rounds", "0", "--teacher-epochs", "1", "--members", "1",
-    ]  # fmt: skip
-    assert script.main(argv) == 0
+    run_recipe(tiny(work, out=out, archive=source, rounds=0, members=1))
     assert not (work / "lm").exists() and not (work / "with_lm").exists()
     assert not (work / "final.json").exists()
     config = json.loads((out / "config.json").read_text())
-    assert config["model"].get("members", 1) == 1 and config["training"]["init_from"] is None
+    assert config["kind"] == "lstm" and config["training"]["init"]["language_model"] is None
     assert "the installed model: **" not in (out / "README.md").read_text()  # no final choice
 
 
 def test_two_members_need_a_language_model(tmp_path, capsys):
-    script = _load_script()
-    with pytest.raises(SystemExit) as exit_info:
-        script.main(["--work", str(tmp_path), "--lm-epochs", "0"])
-    assert exit_info.value.code == 2 and "--lm-epochs must be >= 1" in capsys.readouterr().err
+    assert main(["train", "shipped", "--work", str(tmp_path), "--lm-epochs", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "lm_epochs must be >= 1" in err and err.count("\n") == 1
 
 
-def test_round_k_learns_from_the_mean_of_the_distilled_rounds_before_it(tmp_path):
-    script = _load_script()
-    w = tmp_path
-    assert script.teachers_of(w, 0) == []
-    assert script.teachers_of(w, 1) == [w / "round0"]
-    assert script.teachers_of(w, 2) == [w / "round1"]
-    assert script.teachers_of(w, 3) == [w / "round1", w / "round2"]
+def test_round_k_learns_from_the_mean_of_the_distilled_rounds_before_it():
+    assert shipped.teacher_rounds(0) == []
+    assert shipped.teacher_rounds(1) == [0]
+    assert shipped.teacher_rounds(2) == [1]
+    assert shipped.teacher_rounds(3) == [1, 2]
 
 
 def test_a_kept_round_that_did_not_start_from_this_language_model_is_reported(tmp_path, caplog):
-    script = _load_script()
     run = tmp_path / "round0"
     run.mkdir()
     (run / "model.safetensors").write_bytes(b"")
-    (run / "config.json").write_text(json.dumps({"training": {"init_from": None}}))
-    caplog.set_level(logging.INFO, logger="shipped")
-    assert script.train_round(tmp_path, 0, 1, 17, [], None) == run  # same: kept, no warning
+    config = {"training": {"init": {"word_vectors": None, "language_model": None}}}
+    (run / "config.json").write_text(json.dumps(config))
+    caplog.set_level(logging.INFO, logger=LOGGER)
+    cfg = ShippedConfig(work=tmp_path)
+    assert train_round(cfg, 0, [], None, tmp_path) == run  # same: kept, no warning
     assert not [r for r in caplog.records if r.levelno == logging.WARNING]
-    script.train_round(tmp_path, 0, 1, 17, [], tmp_path / "lm")
+    train_round(cfg, 0, [], tmp_path / "lm", tmp_path)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "without a language model" in warnings[0]

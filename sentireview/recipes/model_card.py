@@ -44,8 +44,9 @@ def model_card(
     ``chosen``: the installed candidate (a member label or "ensemble"), ``final_loss`` the
     validation log loss of each candidate."""
     m, training = config["model"], config["training"]
-    ensemble = m.get("members", 1) > 1
+    ensemble = config["kind"] == "lstm_ensemble"
     t = training["members"][0] if ensemble else training
+    inputs, optim = t["inputs"], t["optim"]
     report = metrics["report"]
     tables = "\n".join(_member_table(label, member) for label, member in members.items())
     losses = ", ".join(f"{name} {loss}" for name, loss in (final_loss or {}).items())
@@ -60,7 +61,8 @@ def model_card(
         "part in the choice; the mix is fitted on the validation split, so these losses are\n"
         "slightly optimistic for every round alike).\n"
     )
-    uses_lm = any(r.get("init_from") for r in (training["members"] if ensemble else [training]))
+    runs = training["members"] if ensemble else [training]
+    uses_lm = any(r["init"].get("language_model") for r in runs)
     lm_start, lm_time, pretraining = "", "", "word vectors"
     if uses_lm:
         lm_start = (
@@ -104,12 +106,12 @@ wide-and-deep model). {what} How much each part contributes is measured in
   {config["text"]["max_tokens"]} tokens.
 
 ## Model
-- {shape} {m["vocab_size"]:,} words x {m["embed_dim"]} (min frequency {t["min_freq"]},
-  the {t["max_vocab"]:,} most frequent), started from word2vec vectors{lm_start}; bidirectional
+- {shape} {m["vocab_size"]:,} words x {m["embed_dim"]} (min frequency {inputs["min_freq"]},
+  the {inputs["max_vocab"]:,} most frequent), started from word2vec vectors{lm_start}; bidirectional
   LSTM, hidden {m["hidden"]} per direction; final states and max pooling over time; dropout
   {m["dropout"]}; linear -> 1 logit.
 - Wide part: {m["ngram_buckets"]:,} hashed buckets for the distinct 1-{m["ngram_orders"]}-grams
-  of the review, fitted first as logistic regression (L2, C = {t["wide_c"]}) on NB-scaled
+  of the review, fitted first as logistic regression (L2, C = {optim["wide_c"]}) on NB-scaled
   binary features, then frozen.
 - Weights stored in float16 (computation in float32) in `model.safetensors` (PyTorch, also
   readable as the tutorial's `.pth`); `model.onnx` (served by ONNX Runtime, no torch) reads
@@ -121,8 +123,9 @@ wide-and-deep model). {what} How much each part contributes is measured in
 Preparing the data took {_minutes(times.get("prepare_s"))} and the word vectors
 {_minutes(times.get("vectors_s"))}{lm_time} in the run that produced this folder (about 0 when
 reused).
-Batch {t["batch_size"]}, Adam lr {t["lr"]}, best checkpoint by validation loss of the LSTM,
-seed {t["seed"]}. Reproduce: `.venv/bin/python webapp/flask/train_shipped_model.py`.
+Batch {optim["batch_size"]}, Adam lr {optim["lr"]}, best checkpoint by validation loss of the LSTM,
+seed {t["seed"]}. Reproduce:
+`.venv/bin/sentireview train shipped --work runs/shipped --out webapp/flask/ml_model`.
 
 ## Figures (official IMDb test split, {metrics["n"]:,} reviews, ONNX back end)
 | metric | value |
@@ -143,5 +146,6 @@ Short reviews, latency and the comparison with the baselines: docs/accuracy.md
   read up to that point.
 - `score` is P(positive) as the model estimates it; its calibration is what the log loss shows.
 
-Built {date.today().isoformat()} by `webapp/flask/train_shipped_model.py`.
+Built {date.today().isoformat()} by `sentireview train shipped`
+(`sentireview.recipes.shipped`).
 """

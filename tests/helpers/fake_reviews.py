@@ -1,4 +1,4 @@
-"""An invented prepared dataset (the documented columns), shared by the training tests."""
+"""Invented reviews as a prepared dataset, and a tiny offline encoder: shared by the tests."""
 
 import json
 import random

@@ -1,9 +1,12 @@
-"""The shipped model's options: max pooling and the wide hashed n-gram part."""
+"""The shipped model's options: max pooling (models/lstm.py) and the wide hashed n-gram part
+(models/wide.py)."""
 
 import pytest
 import torch
 
-from sentireview.models.lstm import LSTMClassifier, LSTMConfig, ngram_hashes
+from sentireview.models.lstm import LSTMClassifier, LSTMConfig
+from sentireview.models.wide import WideLSTMClassifier, WideLSTMConfig, ngram_hashes
+from sentireview.weights import HALF, round_to_half, save_weights
 
 
 def _batch(lengths, vocab=50):
@@ -15,17 +18,20 @@ def _batch(lengths, vocab=50):
 
 def _wide_model(**kw):
     cfg = dict(vocab_size=50, embed_dim=8, hidden=6, pooling="last_max", ngram_buckets=101)
-    m = LSTMClassifier(LSTMConfig(**{**cfg, **kw}))
-    if m.wide is not None:
-        with torch.no_grad():
-            m.wide.weight.normal_()
-            m.wide.weight[0] = 0  # the padding row, as training keeps it
+    cfg.update(kw)
+    if not cfg["ngram_buckets"]:
+        del cfg["ngram_buckets"]
+        return LSTMClassifier(LSTMConfig(**cfg)).eval()
+    m = WideLSTMClassifier(WideLSTMConfig(**cfg))
+    with torch.no_grad():
+        m.wide.weight.normal_()
+        m.wide.weight[0] = 0  # the padding row, as training keeps it
     return m.eval()
 
 
 def test_defaults_are_the_tutorials_model():
     m = LSTMClassifier(LSTMConfig(vocab_size=10))
-    assert m.wide is None and m.fc.in_features == 256
+    assert not hasattr(m, "wide") and m.fc.in_features == 256
     assert not any("mix" in k or "wide" in k for k in m.state_dict())
 
 
@@ -33,7 +39,9 @@ def test_bad_options_are_refused():
     with pytest.raises(ValueError, match="pooling"):
         LSTMConfig(vocab_size=10, pooling="mean")
     with pytest.raises(ValueError, match="ngram_buckets"):
-        LSTMConfig(vocab_size=10, ngram_buckets=1)
+        WideLSTMConfig(vocab_size=10, ngram_buckets=1)
+    with pytest.raises(TypeError):  # the tutorial's model has no wide part
+        LSTMConfig(vocab_size=10, ngram_buckets=8)
 
 
 def test_hashes_count_each_ngram_once_and_stop_at_the_length():
@@ -88,11 +96,6 @@ def test_parts_and_mix():
         m.mix.copy_(torch.tensor([0.5, 2.0, -1.0]))
         torch.testing.assert_close(m(ids, lengths), 0.5 * parts[:, 0] + 2 * parts[:, 1] - 1)
     assert not m.mix.requires_grad
-    plain = _wide_model(ngram_buckets=0)
-    with torch.no_grad():
-        parts = plain(ids, lengths, parts=True)
-    torch.testing.assert_close(parts[:, 0], plain(ids, lengths))
-    assert parts.shape == (2, 2) and not parts[:, 1].any()
 
 
 @pytest.mark.slow
@@ -121,10 +124,10 @@ def test_wide_model_exports_to_onnx_with_the_same_predictions(tmp_path, half):
     text = {"recipe": "words", "column": "clean", "max_tokens": 60}
     config = artifact.make_config("lstm", m.config, text)
     if half:
-        config["weights_dtype"] = artifact.HALF
-        artifact.round_to_half(m)
+        config["weights_dtype"] = HALF
+        round_to_half(m)
     artifact.write_config(tmp_path, config)
-    artifact.save_weights(tmp_path, m, pth=True, half=half)
+    save_weights(tmp_path, m, pth=True, half=half)
     vocab.save(tmp_path / artifact.VOCAB)
     with torch.no_grad():
         direct = torch.sigmoid(m(*_encode(vocab, [clean_words(r) for r in reviews]))).tolist()
@@ -146,7 +149,7 @@ def test_wide_model_exports_to_onnx_with_the_same_predictions(tmp_path, half):
 
 
 def _encode(vocab, texts):
-    from sentireview.backends import pad_ids
+    from sentireview.vocab import pad_ids
 
     ids, lengths = pad_ids([vocab.encode(t, 60) for t in texts])
     return torch.from_numpy(ids), torch.from_numpy(lengths)

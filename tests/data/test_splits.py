@@ -1,10 +1,10 @@
-"""Reading prepared splits for training."""
+"""Reading prepared splits (sentireview.data.splits), for training and everything else."""
 
 import pandas as pd
 import pytest
 
+from sentireview.data.splits import read_split
 from sentireview.errors import DataError
-from sentireview.training.data import read_split
 
 
 def _write(folder, labels):
@@ -40,3 +40,17 @@ def test_soft_labels_stay_probabilities(tmp_path):
     assert soft == [0.0, 1.0, 0.25]
     _, hard = read_split(_write(tmp_path / "h", [0.0, 1.0, -1.0]), "train", "clean")
     assert hard == [0, 1] and all(type(y) is int for y in hard)
+
+
+def test_a_scored_split_round_trips_with_soft_labels(tmp_path):
+    from sentireview.data.splits import read_frame, write_scored_split
+
+    data = _write(tmp_path / "d", [0, 1])
+    path = write_scored_split(tmp_path / "s" / "scored.parquet", ["a b", ""], [0.25, 0.9], "clean")
+    texts, labels = read_split(data, str(path), "clean")
+    assert texts == ["a b", ""] and labels == [0.25, 0.9]
+    assert list(read_frame(data, str(path), ["label"])["label"]) == [0.25, 0.9]
+    with pytest.raises(DataError, match="2 texts but 1 scores"):
+        write_scored_split(tmp_path / "bad.parquet", ["a", "b"], [0.5], "clean")
+    with pytest.raises(DataError, match="not found"):
+        read_frame(data, "valid", ["clean"])

@@ -1,0 +1,1 @@
+"""The test suite: a package, so test modules import by package name and share tests.helpers."""
