@@ -117,13 +117,39 @@ def read_config(run_dir: str | os.PathLike) -> dict[str, Any]:
 
 
 def _upgrade(config: dict[str, Any]) -> dict[str, Any]:
-    """Configs written before the ensemble had a kind of its own said ``"kind": "lstm"``
-    with ``model.members`` (1 for a single LSTM)."""
+    """Configs of LSTM runs written before 2026-12-01: the ensemble said ``"kind": "lstm"``
+    with ``model.members`` (1 for a single LSTM), and the training settings were flat."""
     if config["kind"] == "lstm" and "members" in config["model"]:
         members = config["model"].pop("members")
         if members > 1:
             config["kind"] = "lstm_ensemble"
             config["model"]["members"] = members
+    training = config.get("training")
+    if config["kind"].startswith("lstm") and isinstance(training, dict):
+        config["training"] = _grouped(training)
+        if isinstance(training.get("members"), list):
+            config["training"]["members"] = [_grouped(t) for t in training["members"]]
     return config
+
+
+#: Where the flat LSTM settings of earlier configs went (``training.lstm.LSTMTrainConfig``).
+_GROUPS = {
+    "model": ("embed_dim", "hidden", "dropout", "pooling", "ngram_buckets", "ngram_orders"),
+    "inputs": ("max_words", "min_freq", "max_vocab", "limit_train", "limit_valid"),
+    "optim": ("epochs", "batch_size", "lr", "evals_per_epoch", "early_stopping", "amp", "wide_c"),
+    "init": ("word_vectors", "init_from"),
+    "distill": ("teacher",),
+}
+_RENAMED = {"init_from": "language_model", "teacher": "teachers"}
+
+
+def _grouped(training: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(training, dict) or "optim" in training or "epochs" not in training:
+        return training  # already grouped, or not an LSTM run's settings
+    out = {k: v for k, v in training.items() if not any(k in keys for keys in _GROUPS.values())}
+    for group, keys in _GROUPS.items():
+        out[group] = {_RENAMED.get(k, k): training[k] for k in keys if k in training}
+    return out
+
 
 

@@ -1,8 +1,9 @@
 """Writing files so that a reader never sees half of one, and hashing them.
 
-Every file the project writes goes through :func:`atomic_path` (a temporary sibling, renamed
-over the target when complete) and every folder through :func:`building_folder` (built beside
-the target, swapped in by renames). An interruption leaves the previous version, never a
+The files the library writes go through :func:`atomic_path` (a temporary sibling, renamed
+over the target when complete; plots, which matplotlib writes itself, are the exception) and
+output folders through :func:`building_folder` (built beside the target, swapped in by
+renames). An interruption leaves the previous version, never a
 mixture. Standard library only: the web process imports this module.
 """
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from sentireview.errors import SentiReviewError
+from sentireview.vocab import Vocab, pad_ids
 
 #: What a kind's encoder returns and a back end takes: the model's named input arrays.
 Feed = dict[str, np.ndarray]
@@ -57,8 +58,6 @@ class Kind:
         tokenizer and its token limit."""
         max_tokens = config["text"].get("max_tokens")
         if not self.two_logits:
-            from sentireview.vocab import Vocab, pad_ids
-
             vocab = Vocab.load(Path(run_dir) / VOCAB)
             pad_id = int(config["model"].get("pad_id", 0))
 

@@ -70,3 +70,19 @@ def test_missing_weights(tmp_path):
     (tmp_path / "model.safetensors").unlink()
     with pytest.raises(SentiReviewError, match="no weights"):
         load_model(tmp_path)
+
+
+def test_flat_settings_of_earlier_lstm_configs_are_read_grouped(tmp_path):
+    make_lstm_run(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["model"]["members"] = 1
+    config["training"] = {"epochs": 4, "min_freq": 3, "wide_c": 4.0, "init_from": "runs/lm",
+                          "word_vectors": "w.bin", "seed": 17, "teacher": None}  # fmt: skip
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    read = artifact.read_config(tmp_path)
+    assert read["kind"] == "lstm" and "members" not in read["model"]
+    training = read["training"]
+    assert training["optim"] == {"epochs": 4, "wide_c": 4.0} and training["seed"] == 17
+    assert training["init"] == {"word_vectors": "w.bin", "language_model": "runs/lm"}
+    assert training["inputs"] == {"min_freq": 3} and training["distill"] == {"teachers": None}
+    assert artifact.read_config(tmp_path)["training"] == training  # the same on every read

@@ -81,5 +81,10 @@ class TorchBackend:
     def predict_proba(self, feed: Feed) -> np.ndarray:
         """P(positive) per review, float64 (B,)."""
         args = [torch.from_numpy(np.asarray(feed[n])).to(self.device) for n in self.kind.inputs]
-        logits = self.model(*args)
-        return self.kind.probabilities(logits.float().cpu().numpy())
+        logits = self.model(*args).float()
+        # In float32 as torch computes them (teachers' scores are soft labels: kept exact).
+        if self.kind.two_logits:
+            proba = torch.softmax(logits, dim=-1)[:, 1]
+        else:
+            proba = torch.sigmoid(logits)
+        return proba.cpu().numpy().astype(np.float64)

@@ -49,10 +49,12 @@ from pathlib import Path
 
 import numpy as np
 
+from sentireview.artifact import read_config
 from sentireview.data.download import download
 from sentireview.data.prepare import prepare
 from sentireview.data.splits import read_split
 from sentireview.ensemble import combine, weights_digest
+from sentireview.errors import SentiReviewError
 from sentireview.evaluate import classification_metrics, evaluate_run
 from sentireview.export import export_onnx
 from sentireview.files import building_folder, write_json
@@ -143,8 +145,7 @@ def teacher_rounds(k: int) -> list[int]:
 
 def started_from(run: Path) -> str | None:
     """The language model a trained round started from (None: word vectors only)."""
-    training = json.loads((run / "config.json").read_text("utf-8")).get("training", {})
-    return training.get("init", {}).get("language_model")
+    return read_config(run).get("training", {}).get("init", {}).get("language_model")
 
 
 def same_path(a: str | Path | None, b: str | Path | None) -> bool:
@@ -278,7 +279,7 @@ def train_word_vectors_seeded(cfg: ShippedConfig) -> None:
     command += ["--data", str(cfg.data), "--out", str(cfg.vectors), "--seed", str(cfg.seed)]
     done = subprocess.run(command, env={**os.environ, "PYTHONHASHSEED": "0"}, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"word vectors failed (exit {done.returncode}): {' '.join(command)}")
+        raise SentiReviewError(f"word vectors failed (exit {done.returncode}): {' '.join(command)}")
 
 
 def get_archive(cfg: ShippedConfig) -> Path:
@@ -332,7 +333,7 @@ def run_recipe(cfg: ShippedConfig) -> Path:
         chosen, final_loss = choose_final(cfg, candidates, known)
     run = candidates[chosen]
 
-    config = json.loads((run / "config.json").read_text("utf-8"))
+    config = read_config(run)  # configs of runs made before 2026-12-01 are upgraded on read
     config["name"] = NAME
     config["version"] = date.today().isoformat()
     write_json(run / "config.json", config)

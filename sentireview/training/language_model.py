@@ -4,7 +4,7 @@ Each direction of the bidirectional LSTM learns to predict the next word it will
 forward one the word after position t, the backward one the word before it. Training text
 needs no labels, so the 50,000 unlabelled IMDb reviews and the training reviews' text
 (labels unused) all serve. The classifier then starts from the learned embedding and LSTM
-weights (:func:`load_pretrained`, ``LSTMTrainConfig.init_from``) instead of from word
+weights (:func:`load_pretrained`, ``LSTMTrainConfig.init.language_model``) instead of from word
 vectors alone: the recurrent weights, not only the word vectors, come pre-trained.
 
 A softmax over 30,000 words at every position costs far more than the small LSTM
@@ -52,7 +52,7 @@ from sentireview.errors import SentiReviewError
 from sentireview.files import write_json
 from sentireview.models.lstm import LSTMClassifier, LSTMConfig, reverse_within
 from sentireview.training.batching import bucket_batches
-from sentireview.training.distributed import setup
+from sentireview.training.distributed import DistInfo, pick_device
 from sentireview.training.loop import History, StageConfig, previous_rows, train_stage
 from sentireview.training.word_vectors import init_embedding
 from sentireview.vocab import PAD_ID, Vocab, pad_ids
@@ -223,7 +223,7 @@ def train_language_model(cfg: LMConfig) -> dict[str, object]:
     if not len(train) or not len(valid):
         raise SentiReviewError(f"{cfg.data}: no reviews of two words or more to train on")
 
-    info = setup(cfg.device)
+    info = DistInfo(device=pick_device(0, cfg.device))  # one process, as before the loop
     torch.manual_seed(cfg.seed)
     encoder = LSTMClassifier(LSTMConfig(len(vocab), cfg.embed_dim, cfg.hidden, pooling="last_max"))
     if cfg.word_vectors:

@@ -290,6 +290,10 @@ def train_stage(
             scheduler.load_state_dict(saved["scheduler"])
         scaler.load_state_dict(saved["scaler"])
         epoch, position, steps = saved["epoch"], saved["position"], saved["steps"]
+        # Rows written after this checkpoint (a hard kill between the two writes) come again.
+        history.rows = [
+            r for r in history.rows if r.get("stage") != config.name or r.get("step", 0) <= steps
+        ]
         best, bad_evals = saved["best"], saved["bad_evals"]
         rngs = saved["rng"]
         if len(rngs) == world:
