@@ -87,24 +87,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "shipped", help="the recipe of the model the web app serves (see its model card)"
     )
     shipped.add_argument("--work", type=Path, required=True, help="work folder (resumes)")
-    shipped.add_argument(
-        "--out", type=Path, default=None, help="install the model here (webapp/flask/ml_model)"
-    )
-    shipped.add_argument(
-        "--archive",
-        type=Path,
-        default=None,
-        help="aclImdb_v1.tar.gz (default: $SENTIREVIEW_IMDB_ARCHIVE, else a download)",
-    )
+    shipped.add_argument("--out", type=Path, help="install the model here (webapp/flask/ml_model)")
+    shipped.add_argument("--archive", type=Path, help="default: $SENTIREVIEW_IMDB_ARCHIVE or fetch")
     shipped.add_argument("--rounds", type=int, default=3, help="distillation rounds (3)")
     shipped.add_argument("--teacher-epochs", type=int, default=4, help="round 0 (4)")
     shipped.add_argument("--student-epochs", type=int, default=5, help="rounds 1.. (5)")
     shipped.add_argument(
-        "--members",
-        type=int,
-        choices=(1, 2),
-        default=2,
-        help="1: member 1 only; 2 (default): also member 2 (language model) and the ensemble",
+        "--members", type=int, choices=(1, 2), default=2, help="2: also a run from a language model"
     )
     shipped.add_argument("--lm-epochs", type=int, default=4, help="member 2's (default: 4)")
     shipped.add_argument("--seed", type=int, default=17, help="default: 17")
@@ -142,27 +131,10 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, required=True, help="run folder to write")
     p.add_argument("--seed", type=int, default=17, help="default: 17 (the tutorial's)")
     p.add_argument("--resume", action="store_true", help="continue from the run's checkpoint")
-    p.add_argument(
-        "--early-stopping",
-        type=int,
-        default=None,
-        metavar="N",
-        help="stop after N validations without a lower validation loss",
-    )
-    p.add_argument(
-        "--limit-train",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help="a seeded random sample of N training reviews",
-    )
-    p.add_argument(
-        "--limit-valid",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help="a seeded random sample of N validation reviews",
-    )
+    n = dict(type=positive_int, default=None, metavar="N")
+    p.add_argument("--early-stopping", **n, help="stop after N validations without progress")
+    p.add_argument("--limit-train", **n, help="a seeded random sample of N training reviews")
+    p.add_argument("--limit-valid", **n, help="a seeded random sample of N validation reviews")
     p.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: auto)")
     _amp(p)
     p.add_argument("--save-pth", action="store_true", help="also write the tutorial's model.pth")
@@ -205,18 +177,9 @@ def _train_lstm(args: argparse.Namespace) -> int:
 def _train_shipped(args: argparse.Namespace) -> int:
     from sentireview.recipes.shipped import ShippedConfig, run_recipe
 
+    names = ("work", "out", "archive", "rounds", "teacher_epochs", "student_epochs", "members")
     try:
-        cfg = ShippedConfig(
-            work=args.work,
-            out=args.out,
-            archive=args.archive,
-            rounds=args.rounds,
-            teacher_epochs=args.teacher_epochs,
-            student_epochs=args.student_epochs,
-            members=args.members,
-            lm_epochs=args.lm_epochs,
-            seed=args.seed,
-        )
+        cfg = ShippedConfig(**{n: getattr(args, n) for n in (*names, "lm_epochs", "seed")})
     except ValueError as exc:
         raise SentiReviewError(str(exc)) from None
     run_recipe(cfg)

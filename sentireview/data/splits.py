@@ -78,21 +78,17 @@ def read_unlabelled(data_dir: str | Path, split: str, column: str) -> list[str]:
     return frame[column].fillna("").astype(str).tolist()
 
 
-def read_manifest(data_dir: str | Path) -> dict:
-    """The dataset's ``manifest.json`` ({} when there is none, with a warning)."""
+def dataset_recipe(data_dir: str | Path) -> str:
+    """The cleaning recipe of the ``clean`` column, from ``manifest.json`` (the predictor
+    re-applies it); "tutorial" with a warning when there is no manifest."""
     path = Path(data_dir) / "manifest.json"
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return str(json.loads(path.read_text(encoding="utf-8")).get("recipe", "tutorial"))
     except FileNotFoundError:
         log.warning("%s has no manifest.json: assuming the 'tutorial' recipe", data_dir)
-        return {}
+        return "tutorial"
     except ValueError as exc:
         raise DataError(f"{path} is not valid JSON: {exc}") from None
-
-
-def dataset_recipe(data_dir: str | Path) -> str:
-    """The cleaning recipe of the ``clean`` column (the predictor re-applies it)."""
-    return str(read_manifest(data_dir).get("recipe", "tutorial"))
 
 
 def write_scored_split(
