@@ -144,7 +144,8 @@ def test_a_kept_round_that_did_not_start_from_this_language_model_is_reported(tm
     run = tmp_path / "round0"
     run.mkdir()
     (run / "model.safetensors").write_bytes(b"")
-    config = {"training": {"init": {"word_vectors": None, "language_model": None}}}
+    config = {"format": 1, "kind": "lstm", "model": {}, "text": {}}
+    config["training"] = {"init_from": None, "epochs": 1}  # flat: a round of the old script
     (run / "config.json").write_text(json.dumps(config))
     caplog.set_level(logging.INFO, logger=LOGGER)
     cfg = ShippedConfig(work=tmp_path)
