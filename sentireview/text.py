@@ -184,12 +184,6 @@ def stopwords() -> frozenset[str]:
 
 
 @lru_cache(maxsize=1)
-def _tokenizer() -> TweetTokenizer:
-    """The tutorial's tokenizer, with the tutorial's settings (kept for reference and tests)."""
-    return TweetTokenizer(reduce_len=True, preserve_case=False, strip_handles=False)
-
-
-@lru_cache(maxsize=1)
 def _fast_patterns() -> tuple[redos.TimedPattern, redos.TimedPattern, redos.TimedPattern]:
     # NLTK's own compiled patterns (same engine, same pattern objects) with the per-match
     # wall-clock guard switched off: the guard alone costs about a third of the tokenizing.
@@ -201,37 +195,113 @@ def _fast_patterns() -> tuple[redos.TimedPattern, redos.TimedPattern, redos.Time
     )
 
 
-# Longer inputs go through NLTK's guarded tokenizer. IMDb's longest review is ~14,000
-# characters; the cleaners replace every digit (step 9) before tokenizing, which removes the
-# input NLTK's guard was added for (long runs of digits in the phone-number pattern).
-_FAST_MAX_CHARS = 20_000
+# The tokenizer's work is bounded, whatever the text. Several alternatives of NLTK's word
+# pattern (URLs, e-mail addresses, HTML tags) scan ahead to the end of the run of non-space
+# characters from every position where they might start, so a long run that splits into many
+# short tokens ("<b<b<b...", ".a.a.a...") costs time quadratic in its length (20,000
+# characters took seconds), and even short runs cost a few microseconds per token. So:
+#  - NLTK's pattern never reads more than _MAX_RUN characters of a run at once: longer runs
+#    are read in pieces of _MAX_RUN (no token is longer);
+#  - runs longer than _COSTLY_RUN characters (the ones that cost most per token) are read by it
+#    for at most _COSTLY_BUDGET characters per text, and at most _TOKEN_BUDGET tokens per
+#    text come from it; the rest of the text is split by _PLAIN_TOKENS (words and single
+#    symbols), which is linear and cheap.
+# IMDb's 100,000 reviews stay within all three (measured after the steps before the word
+# pattern: longest run 91 characters, at most 473 characters in runs over 32, at most 2,831
+# tokens per review), so real reviews are tokenized exactly as NLTK does; the models read at
+# most 3,000 words. No time limit is needed (NLTK's own per-match guard raises TimeoutError).
+_MAX_RUN = 100
+_COSTLY_RUN = 32
+_COSTLY_BUDGET = 1_000
+_TOKEN_BUDGET = 4_000
+_RUN_OVER_MAX = re.compile(rf"\S{{{_MAX_RUN + 1},}}")
+_RUN_OVER_COSTLY = re.compile(rf"\S{{{_COSTLY_RUN + 1},}}")
+_PLAIN_TOKENS = re.compile(r"\w+|\S")
+
+
+def _exact_end(text: str) -> int:
+    """Where the long-run budget ends: the start of the first run over ``_COSTLY_RUN``
+    characters that does not fit in ``_COSTLY_BUDGET`` (else the end of ``text``)."""
+    left = _COSTLY_BUDGET
+    for run in _RUN_OVER_COSTLY.finditer(text):
+        left -= run.end() - run.start()
+        if left < 0:
+            return run.start()
+    return len(text)
+
+
+def _spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """``(start, end)`` pieces covering ``text[start:end]`` in order, cut only inside runs
+    over ``_MAX_RUN`` characters, every ``_MAX_RUN`` characters."""
+    spans: list[tuple[int, int]] = []
+    for run in _RUN_OVER_MAX.finditer(text, start, end):
+        for cut in range(run.start() + _MAX_RUN, run.end(), _MAX_RUN):
+            spans.append((start, cut))
+            start = cut
+    spans.append((start, end))
+    return spans
+
+
+def _find_words(words: redos.TimedPattern, text: str) -> list[str]:
+    """``words.findall(text)`` within the budgets above; ``_PLAIN_TOKENS`` beyond them."""
+    if len(text) <= _TOKEN_BUDGET and _RUN_OVER_COSTLY.search(text) is None:
+        return words.findall(text)  # most reviews: nothing to bound
+    end = _exact_end(text)
+    found: list[str] = []
+    for start, stop in _spans(text, 0, end):
+        left = _TOKEN_BUDGET - len(found)
+        if stop - start <= left:  # at most one token per character: fits the budget
+            found.extend(words.findall(text, start, stop))
+            continue
+        for match in words.finditer(text, start, stop):
+            found.append(match.group())
+            if len(found) == _TOKEN_BUDGET:
+                end = match.end()
+                break
+        else:
+            continue
+        break
+    found.extend(_PLAIN_TOKENS.findall(text, end))
+    return found
 
 
 def tweet_tokenize(text: str) -> list[str]:
-    """Exactly ``TweetTokenizer(reduce_len=True, preserve_case=False,
-    strip_handles=False).tokenize(text)``, about twice as fast.
+    """``TweetTokenizer(reduce_len=True, preserve_case=False, strip_handles=False)
+    .tokenize(text)``, about twice as fast and in time linear in the length of ``text``.
 
     The same steps with NLTK's own patterns (HTML entities, lengthening, "hang" sequences,
-    the phone-aware word pattern), with two costs removed: NLTK's per-match timeout (kept for
-    inputs over 20,000 characters), and its emoticon test on every token to decide whether
-    to lowercase it. A token that lowercasing leaves unchanged cannot need that test; the
-    cleaners lowercase before tokenizing, so only tokens that HTML entities such as
-    ``&Eacute;`` bring capitals back into go through it. The tests and ``bench/prepare.py``
-    check the equality with NLTK on invented, generated and all 50,000 IMDb reviews.
+    the phone-aware word pattern), with three changes. NLTK's per-match timeout is off (it
+    costs about a third of the tokenizing and raises ``TimeoutError`` on hostile input);
+    instead the work is bounded (see ``_MAX_RUN``): runs over 100 characters are read in
+    pieces of 100, and past 4,000 tokens or 1,000 characters in runs over 32, the rest of the
+    text is split into words and single symbols. No IMDb review comes near these bounds. NLTK's
+    emoticon test on every token, to decide whether to lowercase it, is skipped where
+    lowercasing leaves the token unchanged; the cleaners lowercase before tokenizing, so only
+    tokens that HTML entities such as ``&Eacute;`` bring capitals back into go through it.
+    The tests and ``bench/prepare.py`` check the equality with NLTK on invented, generated and
+    all 50,000 IMDb reviews; ``bench/worst_case_inputs.py`` times hostile inputs.
     """
-    if len(text) > _FAST_MAX_CHARS:
-        return _tokenizer().tokenize(text)
     lengthening, hang, words = _fast_patterns()
     text = lengthening.sub(r"\1\1\1", _replace_html_entities(text))
     return [
         w if w == (low := w.lower()) or EMOTICON_RE.search(w) else low
-        for w in words.findall(hang.sub(r"\1\1\1", text))
+        for w in _find_words(words, hang.sub(r"\1\1\1", text))
     ]
 
 
 def tutorial_substitutions(text: str) -> str:
     """Apply the tutorial's 11 regex substitutions, in order (URLs, slashes, users, emoticons,
-    hearts, numbers, repeated punctuation, elongated words)."""
+    hearts, numbers, repeated punctuation, elongated words).
+
+    Runs of non-space characters over ``_MAX_RUN`` characters are substituted in pieces of
+    ``_MAX_RUN`` (the emoticon steps are quadratic in such a run: 20,000 ")" took seconds);
+    no IMDb review has such a run, and below it the result is the tutorial's exactly."""
+    if _RUN_OVER_MAX.search(text) is None:
+        return _substitute(text)
+    return "".join([_substitute(text[start:end]) for start, end in _spans(text, 0, len(text))])
+
+
+def _substitute(text: str) -> str:
     for pattern, repl, guard in _STEPS[:10]:
         if guard is None or guard(text):
             text = pattern.sub(repl, text)
@@ -296,10 +366,14 @@ def clean_words(text: str) -> str:
     return " ".join([t for t in tweet_tokenize(text.lower()) if _is_word(t)])
 
 
+# Memoised: a text made of thousands of one-character tokens ("a.a.a.") would otherwise run
+# the emoticon pattern on each; the same few tokens come back again and again.
+@lru_cache(maxsize=1 << 16)
 def _is_word(token: str) -> bool:
-    return token in ("!", "?") or any(c.isalnum() for c in token) or bool(_EMOTICON(token))
+    return token in ("!", "?") or _ALNUM(token) is not None or _EMOTICON(token) is not None
 
 
+_ALNUM = re.compile(r"[^\W_]").search  # str.isalnum, one character at a time
 _EMOTICON = re.compile(EMOTICON_RE.pattern + "$", re.VERBOSE | re.IGNORECASE).match
 
 

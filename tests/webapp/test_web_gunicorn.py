@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import shlex
@@ -126,3 +127,170 @@ def test_missing_model_stops_start_up_with_one_line(tmp_path):
     assert "Traceback" not in err
     lines = [line for line in err.splitlines() if "model folder not found" in line]
     assert len(lines) == 1, err
+
+
+# Hostile requests (issue 18), against the real server and the shipped model.
+
+
+def _raw(url: str, request: bytes, timeout: float = 30) -> bytes:
+    """Send ``request`` as it is and read the answer until the server closes."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=timeout) as s:
+        s.sendall(request)
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_worst_case_batch_is_answered_in_seconds(server):
+    # 1,024,269 bytes, inside every limit: the quadratic tokenizer held the worker 30 s, then
+    # gunicorn killed it and the client got an HTML 500.
+    body = json.dumps({"reviews": ["<b" * 8000] * 64})
+    start = time.monotonic()
+    r = requests.post(server + "/predict", data=body, timeout=60,
+                      headers={"Content-Type": "application/json"})
+    assert r.status_code == 200, r.text[:200]
+    assert len(r.json()["predictions"]) == 64
+    assert time.monotonic() - start < 15  # about 2.5 s on a loaded 2-core machine
+    # over 20,000 characters: NLTK's guarded path used to raise TimeoutError (a 500 after 5 s)
+    r = requests.post(server + "/predict", json={"review": "<b" * 25000}, timeout=60)
+    assert r.status_code == 200 and r.elapsed.total_seconds() < 5
+
+
+def test_chunked_body_over_the_limit_gets_413(server):
+    # valid JSON padded to the 1 MiB limit, then garbage: Werkzeug used to cut it and answer 200
+    head = b'{"review": "a fine film"}'
+    payload = head + b" " * (1024 * 1024 - len(head)) + b"x" * 960_000
+
+    def chunks():
+        for i in range(0, len(payload), 65536):
+            yield payload[i : i + 65536]
+
+    r = requests.post(server + "/predict", data=chunks(), timeout=30,
+                      headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and r.json() == {"error": "request body too large"}
+    # under the limit, chunked still works
+    r = requests.post(server + "/predict", data=iter([head]), timeout=30,
+                      headers={"Content-Type": "application/json"})
+    assert r.status_code == 200 and r.json()["sentiment"] == "positive"
+
+
+def test_no_redirect_to_the_host_of_the_request(server):
+    answer = _raw(server, b"GET /api//model HTTP/1.1\r\nHost: evil.example\r\n"
+                          b"Connection: close\r\n\r\n")
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 404"), head
+    assert b"evil.example" not in answer and b"location:" not in head.lower()
+    assert json.loads(body)["error"]
+
+
+def test_compressed_bodies_get_415(server):
+    plain = b'{"review": "a great film"}'
+    for data in (gzip.compress(plain), plain):  # gzip, and a plain body labelled gzip
+        r = requests.post(server + "/predict", data=data, timeout=10, headers={
+            "Content-Type": "application/json", "Content-Encoding": "gzip"})
+        assert r.status_code == 415 and "Content-Encoding" in r.json()["error"]
+
+
+def test_errors_of_the_http_server_itself_are_json(server):
+    for request, status in (
+        (b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", b"414"),
+        (b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n", b"431"),
+    ):
+        head, _, body = _raw(server, request).partition(b"\r\n\r\n")
+        assert head.split()[1] == status, head
+        assert b"content-type: application/json" in head.lower()
+        assert json.loads(body)["error"]
+
+
+def test_invisible_reviews_are_empty(server):
+    for review in ("\x00\x00", "\u200b\u200b", "\u200b \u2060\ufeff\u00ad"):
+        r = requests.post(server + "/predict", json={"review": review}, timeout=10)
+        assert r.status_code == 400 and "empty" in r.json()["error"]
+
+
+def test_slow_clients_do_not_hold_the_worker(server):
+    # The fixture's server has one worker. Slow bodies (Content-Length: 100, 10 bytes sent)
+    # and slow headers used to hold it until gunicorn's 30 s timeout killed it.
+    host, port = server.removeprefix("http://").split(":")
+    slow = []
+    try:
+        for i in range(40):
+            s = socket.create_connection((host, int(port)), timeout=10)
+            slow.append(s)
+            if i % 2:
+                s.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                          b"\r\nContent-Length: 100\r\n\r\n{\"review\":")
+            else:
+                s.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\n")
+        time.sleep(0.3)
+        for _ in range(3):
+            r = requests.get(server + "/health", timeout=5)
+            assert r.status_code == 200 and r.elapsed.total_seconds() < 1
+            r = requests.post(server + "/predict", json={"review": "A wonderful film."}, timeout=5)
+            assert r.status_code == 200 and r.elapsed.total_seconds() < 1
+    finally:
+        for s in slow:
+            s.close()
+
+
+def _serve(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = start({"PORT": str(port), "SENTIREVIEW_MODEL_DIR": str(SHIPPED_MODEL), **env}, log)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if requests.get(url + "/health", timeout=5).status_code == 200:
+                return proc, url
+        except requests.RequestException:
+            pass
+        assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+        time.sleep(0.2)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+# 64 reviews of 16,300 characters, one token per character or so: about 4 s on one core.
+LONG_BATCH = {"reviews": [("&x&x&x&x " * 1900)[:16300]] * 64}
+
+
+def test_a_long_prediction_is_a_json_503_before_the_worker_timeout(tmp_path):
+    # GUNICORN_TIMEOUT=6: gunicorn.conf.py gives the app 4 s, after which it answers 503.
+    log = tmp_path / "server.log"
+    proc, url = _serve({"GUNICORN_TIMEOUT": "6"}, log)
+    try:
+        r = requests.post(url + "/predict", json=LONG_BATCH, timeout=60)
+        if r.status_code == 200:  # a fast machine: under 4 s
+            assert r.elapsed.total_seconds() < 4.5
+        else:
+            assert r.status_code == 503, r.text[:200]
+            assert r.headers["Content-Type"] == "application/json" and r.json()["error"]
+        assert "WORKER TIMEOUT" not in log.read_text()
+        assert requests.get(url + "/health", timeout=5).status_code == 200
+    finally:
+        _stop(proc)
+
+
+def test_the_sync_worker_class_also_answers_json(tmp_path):
+    # For deployments behind a buffering proxy: gunicorn's own errors are JSON there too.
+    log = tmp_path / "server.log"
+    sync = "--worker-class senti_api.server.JSONErrorsSyncWorker"
+    proc, url = _serve({"GUNICORN_CMD_ARGS": sync}, log)
+    try:
+        head, _, body = _raw(url, b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n") \
+            .partition(b"\r\n\r\n")
+        assert head.split()[1] == b"414" and json.loads(body)["error"]
+        r = requests.post(url + "/predict", json={"review": "A wonderful film."}, timeout=10)
+        assert r.status_code == 200
+        assert "JSONErrorsSyncWorker" in log.read_text()
+    finally:
+        _stop(proc)

@@ -45,7 +45,7 @@ def test_clear_reviews(real_client):
         "Фильм отличный. 素晴らしい映画です。 فيلم رائع",
         "a" * 20_000,
         "good " * 10_000,
-        "\u200b\u200d\ufeff\x85",
+        "<b" * 25_000,  # over 20,000 characters and quadratic for the unbounded tokenizer
     ],
 )
 def test_unusual_text_through_the_real_pipeline(real_client, review):
@@ -54,6 +54,11 @@ def test_unusual_text_through_the_real_pipeline(real_client, review):
     assert r.status_code == 200, r.get_json()
     assert 0 <= r.get_json()["score"] <= 1
     assert time.perf_counter() - t0 < 2  # no pathological regex time on odd input
+
+
+def test_invisible_text_is_an_empty_review(real_client):
+    r = real_client.post("/predict", json={"review": "\u200b\u200d\ufeff\x85"})
+    assert r.status_code == 400 and "empty" in r.get_json()["error"]
 
 
 def test_batch_matches_single_predictions(real_client):

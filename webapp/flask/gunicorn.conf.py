@@ -7,9 +7,11 @@ compute threads per worker (default 1). ``SENTIREVIEW_MODEL_DIR`` and ``SENTIREV
 default to ``ml_model/`` beside this file and ``webapp/react/dist``.
 
 Each worker imports the app itself (no preload), so each loads its own copy of the model
-and a worker that is recycled comes back with a fresh one. Workers are synchronous: one
+and a worker that is recycled comes back with a fresh one. The app runs one
 request at a time per worker, each prediction on one compute thread, so N workers use N
-cores without oversubscription.
+cores without oversubscription. The worker class (``senti_api.server.BufferingWorker``)
+reads each request whole with gunicorn's asyncio worker before the app runs, so a slow client
+holds a socket, not a worker; gunicorn's own error answers (414, 431, ...) are JSON.
 """
 
 import os
@@ -30,10 +32,14 @@ for _name, _path in (("SENTIREVIEW_MODEL_DIR", _here / "ml_model"),
 
 bind = f"{os.environ.get('HOST') or '0.0.0.0'}:{os.environ.get('PORT') or '8000'}"
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2)
-worker_class = "sync"
+# Requests are read whole by an asyncio loop, then the app runs on that loop's thread, one
+# request at a time: slow clients cost a socket, not a worker (senti_api/server.py).
+worker_class = "senti_api.server.BufferingWorker"
 threads = 1
 preload_app = False
 timeout = int(os.environ.get("GUNICORN_TIMEOUT") or 30)
+# The app stops a prediction with a 503 well before gunicorn would kill the worker.
+os.environ.setdefault("SENTIREVIEW_PREDICT_TIMEOUT", str(max(1, timeout * 2 // 3)))
 graceful_timeout = 20
 keepalive = 5
 # Recycle workers now and then (jittered so they do not all restart at once): a safety net

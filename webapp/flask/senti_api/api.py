@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .hardening import error_response
-from .model import ServedModel
+from .model import PredictionTimeout, ServedModel
 from .openapi import NOT_BLANK, build_spec
 from .settings import Settings
 
@@ -44,6 +46,14 @@ def _bad_request(exc: BadRequest) -> Response:
     return error_response(exc.status, exc.message)
 
 
+@bp.errorhandler(PredictionTimeout)
+def _timed_out(exc: PredictionTimeout) -> Response:
+    log.warning("prediction timed out on %s: %s", request.path, exc)
+    response = error_response(503, "the prediction took too long; try fewer or shorter reviews")
+    response.headers["Retry-After"] = "1"
+    return response
+
+
 def _model() -> ServedModel:
     return current_app.extensions["sentireview.model"]
 
@@ -52,13 +62,47 @@ def _settings() -> Settings:
     return current_app.extensions["sentireview.settings"]
 
 
+def _check_content_encoding() -> None:
+    """Bodies are read as sent: a compressed one gets 415 rather than a misleading 400, and a
+    plain one labelled as compressed is not guessed at."""
+    codings = [c.strip().lower() for c in request.headers.get("Content-Encoding", "").split(",")]
+    unsupported = [c for c in codings if c not in ("", "identity")]
+    if unsupported:
+        raise BadRequest(
+            f"Content-Encoding {', '.join(unsupported)[:100]} is not supported: "
+            "send the body uncompressed", 415,
+        )
+
+
+def _read_body(limit: int) -> bytes:
+    """The whole body, or 413 when it is over ``limit`` bytes however it is framed.
+
+    With ``Content-Length`` Flask checks the limit before reading. Without it (chunked),
+    Werkzeug would silently cut the body at the limit, so it is read here up to one byte more.
+    """
+    if request.content_length is not None or "wsgi.input_terminated" not in request.environ:
+        return request.get_data(cache=False)
+    stream = request.environ["wsgi.input"]
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = stream.read(min(65536, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise RequestEntityTooLarge()
+    return b"".join(chunks)
+
+
 def _read_json_object() -> dict[str, Any]:
     """The request body as a JSON object, or :class:`BadRequest` saying what is wrong."""
     mimetype = request.mimetype
     if mimetype != "application/json" and not mimetype.endswith("+json"):
         shown = mimetype or "none"
         raise BadRequest(f"Content-Type must be application/json (got {shown}); {USAGE}", 415)
-    body = request.get_data(cache=False)  # 413 from Flask when over MAX_CONTENT_LENGTH
+    _check_content_encoding()
+    body = _read_body(_settings().max_body_bytes)
     if not body.strip():
         raise BadRequest(f"request body is empty; {USAGE}")
     try:
@@ -79,8 +123,8 @@ def _read_json_object() -> dict[str, Any]:
 def _check_review(value: object, where: str, max_chars: int) -> str:
     if not isinstance(value, str):
         raise BadRequest(f"{where} must be a string, not {_json_type(value)}")
-    if not _NOT_BLANK.search(value):
-        raise BadRequest(f"{where} is empty")
+    if not _NOT_BLANK.search(value):  # also a review of invisible characters only
+        raise BadRequest(f"{where} is empty (no visible character)")
     if len(value) > max_chars:
         raise BadRequest(f"{where} is too long: {len(value)} characters (limit {max_chars})")
     try:
@@ -107,9 +151,10 @@ def predict() -> Response:
     if unknown:  # strict, so a typo such as "revue" is reported rather than ignored
         raise BadRequest(f"unknown field(s): {', '.join(map(repr, unknown))[:200]}; {USAGE}")
     model = _model()
+    deadline = time.monotonic() + settings.predict_timeout
     if has_one:
         review = _check_review(data["review"], "'review'", settings.max_review_chars)
-        (prediction,) = model.predict([review])
+        (prediction,) = model.predict([review], deadline)
         return jsonify({**prediction, "model": model.summary()})
     reviews = data["reviews"]
     if not isinstance(reviews, list):
@@ -120,7 +165,7 @@ def predict() -> Response:
         raise BadRequest(f"too many reviews: {len(reviews)} (limit {settings.max_batch})")
     limit = settings.max_review_chars
     texts = [_check_review(r, f"'reviews'[{i}]", limit) for i, r in enumerate(reviews)]
-    return jsonify({"predictions": model.predict(texts), "model": model.summary()})
+    return jsonify({"predictions": model.predict(texts, deadline), "model": model.summary()})
 
 
 @bp.get("/health")

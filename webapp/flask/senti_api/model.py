@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,6 +32,14 @@ KNOWN_NEGATIVE = (
 
 class ModelLoadError(SentiReviewError):
     """The model folder cannot be served."""
+
+
+class PredictionTimeout(SentiReviewError):
+    """A prediction ran past its deadline (answered 503, before gunicorn's worker timeout)."""
+
+
+#: Reviews per call to the predictor when a deadline is given: it is checked between calls.
+DEADLINE_CHUNK = 16
 
 
 class PredictorLike(Protocol):
@@ -65,9 +74,23 @@ class ServedModel:
         """``{"name", "version"}``: echoed in every prediction."""
         return {"name": self.name, "version": self.version}
 
-    def predict(self, texts: list[str]) -> list[dict[str, Any]]:
-        """``[{"sentiment", "score", "label"}]`` in the order of ``texts``, as plain JSON types."""
-        results = self.predictor.predict(list(texts))
+    def predict(self, texts: list[str], deadline: float | None = None) -> list[dict[str, Any]]:
+        """``[{"sentiment", "score", "label"}]`` in the order of ``texts``, as plain JSON types.
+
+        With a ``deadline`` (a ``time.monotonic()`` value), the texts go to the predictor
+        :data:`DEADLINE_CHUNK` at a time and :class:`PredictionTimeout` is raised once it has
+        passed, as it is for a ``TimeoutError`` from the predictor.
+        """
+        texts = list(texts)
+        step = DEADLINE_CHUNK if deadline is not None else max(1, len(texts))
+        results: list[dict[str, Any]] = []
+        for start in range(0, len(texts), step):
+            if deadline is not None and time.monotonic() > deadline:
+                raise PredictionTimeout(f"prediction stopped after {start} of {len(texts)} texts")
+            try:
+                results.extend(self.predictor.predict(texts[start : start + step]))
+            except TimeoutError as exc:
+                raise PredictionTimeout(str(exc) or "the predictor timed out") from exc
         if len(results) != len(texts):
             raise RuntimeError(f"predictor returned {len(results)} results for {len(texts)} texts")
         return [

@@ -8,8 +8,17 @@ from sentireview import __version__
 
 from .settings import Settings
 
-# A review must contain a character outside JavaScript's (JSON Schema's) whitespace set.
-NOT_BLANK = r"[^\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+# A review must contain a visible character: one outside JavaScript's (JSON Schema's)
+# whitespace set and outside the characters that show nothing -- controls (NUL included),
+# zero-width and other format characters (soft hyphen, joiners, direction marks, the BOM),
+# the combining grapheme joiner, variation selectors, Hangul fillers and the blank braille
+# pattern. A review made only of these is treated as empty. Written with \\u escapes only, so
+# that Python's re and ECMA-262 (JSON Schema's regex dialect) read it alike.
+NOT_BLANK = (
+    r"[^\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+    r"\u0000-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+    r"\u200b-\u200f\u202a-\u202e\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\uffa0\ufff0-\ufffb]"
+)
 
 
 def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -20,11 +29,13 @@ def build_spec(settings: Settings) -> dict[str, Any]:
     """OpenAPI 3.0 description of every route of the app."""
     error = {"$ref": "#/components/schemas/Error"}
     review = {"type": "string", "minLength": 1, "maxLength": settings.max_review_chars,
-              "pattern": NOT_BLANK, "description": "the review text (not only whitespace)"}
+              "pattern": NOT_BLANK,
+              "description": "the review text (not only whitespace or invisible characters)"}
     errors = {
         "400": _json(error, "malformed request: body, JSON, review or batch invalid or too long"),
         "413": _json(error, "request body over the size limit"),
-        "415": _json(error, "Content-Type is not application/json"),
+        "415": _json(error, "Content-Type is not application/json, or the body is encoded"),
+        "503": _json(error, "the prediction ran past SENTIREVIEW_PREDICT_TIMEOUT"),
     }
     return {
         "openapi": "3.0.3",

@@ -50,6 +50,9 @@ class Settings:
     cors_origins: tuple[str, ...] = field(default_factory=tuple)
     #: SENTIREVIEW_THREADS: compute threads per worker (ONNX Runtime intra-op threads).
     threads: int = 1
+    #: SENTIREVIEW_PREDICT_TIMEOUT: seconds a prediction may take before the request gets a
+    #: 503 (under gunicorn's 30 s worker timeout, which would kill the worker instead).
+    predict_timeout: int = 20
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -86,4 +89,5 @@ class Settings:
             max_body_bytes=positive_int("MAX_BODY_BYTES", cls.max_body_bytes),
             cors_origins=origins,
             threads=positive_int("THREADS", cls.threads),
+            predict_timeout=positive_int("PREDICT_TIMEOUT", cls.predict_timeout),
         )
