@@ -45,7 +45,7 @@ from sentireview.training.loop import (
 )
 from sentireview.training.wide import fit_mix, fit_wide
 from sentireview.training.word_vectors import init_embedding
-from sentireview.vocab import PAD_ID, UNK_ID, Vocab
+from sentireview.vocab import UNK_ID, Vocab, pad_ids
 from sentireview.weights import HALF, round_to_half, save_weights
 
 log = logging.getLogger(__name__)
@@ -136,13 +136,10 @@ class IdSplit:
         return len(self.ids)
 
     def collate(self, indices: Sequence[int], device: torch.device) -> dict[str, torch.Tensor]:
-        T = max(self.lengths[i] for i in indices)
-        ids = torch.full((len(indices), T), PAD_ID, dtype=torch.int64)
-        for row, i in enumerate(indices):
-            ids[row, : self.lengths[i]] = torch.as_tensor(self.ids[i])
+        ids, lengths = pad_ids([self.ids[i] for i in indices])
         return {
-            "ids": ids.to(device),
-            "lengths": torch.tensor([self.lengths[i] for i in indices]),  # CPU for packing
+            "ids": torch.from_numpy(ids).to(device),
+            "lengths": torch.from_numpy(lengths),  # stays on the CPU
             "labels": torch.tensor([self.labels[i] for i in indices], device=device),
         }
 
@@ -154,7 +151,7 @@ def lstm_loss(
     global-batch mean). With a wide part (frozen, already fitted) this is still the LSTM's
     logit, in training and validation alike: the best checkpoint is the best LSTM, and the
     two parts are weighted afterwards (:func:`.wide.fit_mix`)."""
-    if isinstance(_core(model), WideLSTMClassifier):
+    if isinstance(getattr(model, "module", model), WideLSTMClassifier):  # DDP wraps it
         logits = model(batch["ids"], batch["lengths"], parts=True)[:, 0]
     else:
         logits = model(batch["ids"], batch["lengths"])  # (B,)
@@ -162,10 +159,6 @@ def lstm_loss(
         logits.float(), batch["labels"].float(), reduction="sum"
     )
     return loss, logits
-
-
-def _core(model: nn.Module) -> nn.Module:
-    return model.module if hasattr(model, "module") else model  # unwrap DDP
 
 
 def make_optimizer(model: nn.Module, lr: float) -> torch.optim.Optimizer:
