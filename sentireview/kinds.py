@@ -7,8 +7,9 @@ ONNX export use it. No torch here (the web process imports it).
 
 * ``lstm``, ``lstm_ensemble``: a vocabulary (``vocab.json``); inputs ``ids`` (B, T) and
   ``lengths`` (B,), int64, right-padded (an empty review is one <unk>); one logit per review.
-* ``transformer``: the Hugging Face tokenizer saved in ``tokenizer/``; inputs ``input_ids``
-  and ``attention_mask`` (B, T) int64; two logits per review.
+* ``transformer``: the encoder's ``tokenizer/tokenizer.json``, read with the ``tokenizers``
+  library (:mod:`sentireview.subwords`: the artifact's token limit and truncation); inputs
+  ``input_ids`` and ``attention_mask`` (B, T) int64; two logits per review.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from sentireview.errors import SentiReviewError
+from sentireview.subwords import SubwordEncoder, load_tokenizer
 from sentireview.vocab import Vocab, pad_ids
 
 #: What a kind's encoder returns and a back end takes: the model's named input arrays.
@@ -69,15 +71,17 @@ class Kind:
         folder = Path(run_dir) / TOKENIZER
         if not folder.is_dir():
             raise SentiReviewError(f"{run_dir} has no {TOKENIZER}/ folder")
-        from transformers import AutoTokenizer
-
-        tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        encode = SubwordEncoder(
+            load_tokenizer(folder),
+            int(max_tokens or 512),
+            config["text"].get("truncation", "head"),
+        )
+        pad_id = config["model"].get("encoder_config", {}).get("pad_token_id")
 
         def encode_tokens(texts: list[str]) -> Feed:
-            enc = tokenizer(
-                texts, padding=True, truncation=True, max_length=max_tokens, return_tensors="np"
-            )
-            return {name: np.asarray(enc[name], dtype=np.int64) for name in self.inputs}
+            ids, lengths = pad_ids(encode(texts), int(pad_id or 0))
+            mask = (np.arange(ids.shape[1])[None, :] < lengths[:, None]).astype(np.int64)
+            return {"input_ids": ids, "attention_mask": mask}
 
         return encode_tokens
 

@@ -112,7 +112,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     tr.add_argument("--lr", type=float, default=None, help="encoder/base learning rate")
     tr.add_argument("--head-lr", type=float, default=None, help="head learning rate")
-    tr.add_argument("--pooling", choices=("pooler", "first"), default=None)
+    tr.add_argument(
+        "--pooling",
+        choices=("pooler", "first", "mean", "auto"),
+        default=None,
+        help="the vector the head reads; auto: what the encoder was trained with "
+        "(tutorial: pooler, recommended: auto)",
+    )
+    tr.add_argument(
+        "--truncation",
+        choices=("head", "head+tail"),
+        default=None,
+        help="how long reviews are cut (tutorial: head, recommended: head+tail)",
+    )
+    tr.add_argument(
+        "--no-feature-cache",
+        dest="feature_cache",
+        action="store_false",
+        default=None,
+        help="stage 1 runs the frozen encoder every epoch instead of once",
+    )
+    tr.add_argument(
+        "--checkpoint-every",
+        type=positive_int,
+        default=None,
+        metavar="N",
+        help="also save the resume state every N optimizer steps",
+    )
     tr.set_defaults(func=_train_transformer)
 
 
@@ -261,6 +287,9 @@ def _train_transformer(args: argparse.Namespace) -> int:
             "lr",
             "head_lr",
             "pooling",
+            "truncation",
+            "feature_cache",
+            "checkpoint_every",
         )
         if getattr(args, k) is not None
     }

@@ -4,9 +4,21 @@ Head (the tutorial's, with its layer names): Dropout(p) -> Linear(hidden, 256) -
 Linear(256, 64) -> LayerNorm -> Tanh -> Dropout(p) -> Linear(64, 2). ``hidden`` is read from
 the encoder's config (768 for roberta-base, 384 for MiniLM-L6).
 
-The head reads the encoder's pooled output (the named ``pooler_output`` field, as the
-tutorial meant to; its ``_, x = self.roberta(...)`` unpacking breaks on current
-transformers) or, with ``pooling="first"``, the first token's final hidden state.
+The head reads one vector per review (``pooling``):
+
+* ``pooler``: the encoder's pooled output (the named ``pooler_output`` field, as the tutorial
+  meant to; its ``_, x = self.roberta(...)`` unpacking breaks on current transformers);
+* ``first``: the first token's final hidden state ([CLS], <s>);
+* ``mean``: the mean of the final hidden states over the review's real tokens (padding
+  excluded), the pooling sentence-transformer encoders such as all-MiniLM-L6-v2 were trained
+  with; their BERT pooler layer was not trained for them.
+
+``auto`` (resolved once, when the encoder is loaded) picks what the encoder folder says it was
+trained with (a sentence-transformers ``1_Pooling/config.json``), else the pooler when the
+encoder has one, else the first token.
+
+In stage 1 the head can train on cached features: ``forward(features=...)`` runs the head
+alone on vectors :meth:`TransformerClassifier.features` computed earlier.
 
 The artifact stores the encoder's config dict, so a run folder rebuilds the architecture
 offline (``from_artifact_config``) before its weights are loaded strictly.
@@ -14,8 +26,10 @@ offline (``from_artifact_config``) before its weights are loaded strictly.
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -25,7 +39,8 @@ from sentireview.errors import SentiReviewError
 
 log = logging.getLogger(__name__)
 
-POOLINGS = ("pooler", "first")
+POOLINGS = ("pooler", "first", "mean")
+POOLING_CHOICES = (*POOLINGS, "auto")
 
 
 @dataclass
@@ -49,8 +64,43 @@ def _load_encoder(name_or_path: str) -> nn.Module:
         raise SentiReviewError(f"cannot load encoder {name_or_path!r}: {first}") from None
 
 
+def trained_pooling(name_or_path: str) -> str | None:
+    """The pooling a sentence-transformers folder says its encoder was trained with
+    (``1_Pooling/config.json``): ``mean`` or ``first``; None when it says nothing we have."""
+    path = Path(name_or_path) / "1_Pooling" / "config.json"
+    try:
+        modes = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(modes, dict):
+        return None
+    if modes.get("pooling_mode_mean_tokens"):
+        return "mean"
+    if modes.get("pooling_mode_cls_token"):
+        return "first"
+    return None
+
+
+def resolve_pooling(pooling: str, name_or_path: str, encoder: nn.Module) -> str:
+    """``auto`` made concrete for this encoder (see the module docstring)."""
+    if pooling not in POOLING_CHOICES:
+        raise SentiReviewError(f"unknown pooling {pooling!r}; expected one of {POOLING_CHOICES}")
+    if pooling != "auto":
+        return pooling
+    if found := trained_pooling(name_or_path):
+        return found
+    return "pooler" if getattr(encoder, "pooler", None) is not None else "first"
+
+
+def masked_mean(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Mean over the positions where the mask is 1: (B, T, H), (B, T) -> (B, H)."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+
 class TransformerClassifier(nn.Module):
-    """``forward(input_ids (B, T), attention_mask (B, T)) -> logits (B, 2)``."""
+    """``forward(input_ids (B, T), attention_mask (B, T)) -> logits (B, 2)``, or
+    ``forward(features=(B, H))`` for the head alone."""
 
     def __init__(self, config: TransformerConfig, encoder: nn.Module) -> None:
         super().__init__()
@@ -74,6 +124,7 @@ class TransformerClassifier(nn.Module):
         """Pretrained encoder (hub name or local folder) + a freshly initialised head."""
         encoder = _load_encoder(name_or_path)
         enc_cfg = encoder.config
+        pooling = resolve_pooling(pooling, name_or_path, encoder)
         if pooling == "pooler" and getattr(encoder, "pooler", None) is None:
             raise SentiReviewError(f"encoder {name_or_path!r} has no pooler; use --pooling first")
         config = TransformerConfig(
@@ -106,21 +157,42 @@ class TransformerClassifier(nn.Module):
         return [p for n, p in self.named_parameters() if not n.startswith("encoder.")]
 
     def set_encoder_trainable(self, trainable: bool) -> None:
-        """Freeze (stage 1) or unfreeze (stage 2) every encoder parameter."""
+        """Freeze (stage 1) or unfreeze (stage 2) every encoder parameter. A frozen encoder
+        also stays in eval mode (no dropout) when the model is put in training mode."""
         for p in self.encoder.parameters():
             p.requires_grad_(trainable)
+        self.train(self.training)
+
+    def encoder_frozen(self) -> bool:
+        return not any(p.requires_grad for p in self.encoder.parameters())
+
+    def train(self, mode: bool = True) -> TransformerClassifier:
+        super().train(mode)
+        if mode and self.encoder_frozen():
+            self.encoder.eval()
+        return self
 
     def features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """The vector the head reads, per review: (B, H)."""
         out = self.encoder(input_ids=input_ids, attention_mask=attention_mask)
         if self.config.pooling == "first":
-            return out.last_hidden_state[:, 0]  # (B, H): <s>/[CLS]
+            return out.last_hidden_state[:, 0]  # <s>/[CLS]
+        if self.config.pooling == "mean":
+            return masked_mean(out.last_hidden_state, attention_mask)
         pooled = getattr(out, "pooler_output", None)
         if pooled is None:
             raise SentiReviewError("the encoder returned no pooler_output; use pooling='first'")
-        return pooled  # (B, H)
+        return pooled
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        x = self.d1(self.features(input_ids, attention_mask))
+    def forward(
+        self,
+        input_ids: torch.Tensor | None = None,
+        attention_mask: torch.Tensor | None = None,
+        features: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        if features is None:
+            features = self.features(input_ids, attention_mask)
+        x = self.d1(features)
         x = self.bn1(self.l1(x))  # (B, 256)
         x = torch.tanh(self.bn2(self.l2(x)))  # (B, 64)
         return self.l3(self.d2(x))  # (B, 2)
