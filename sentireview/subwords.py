@@ -79,6 +79,5 @@ class SubwordEncoder:
     def __call__(self, texts: Sequence[str]) -> list[list[int]]:
         encodings = self.tokenizer.encode_batch(list(texts), add_special_tokens=False)
         return [
-            self.prefix + cut(e.ids, self.budget, self.truncation) + self.suffix
-            for e in encodings
+            self.prefix + cut(e.ids, self.budget, self.truncation) + self.suffix for e in encodings
         ]

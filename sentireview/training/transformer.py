@@ -2,9 +2,10 @@
 
 Stage 1 ("pretrain", the tutorial's word): encoder frozen (``requires_grad=False``, eval mode,
 checked bit-identical afterwards), only the head trains, by default on cached encoder
-features (:mod:`.features`: one encoder pass, then the head's epochs on the stored vectors). Stage 2 ("finetune"): starts from stage 1's
-best weights, loaded strictly, every weight trainable. Each stage has its own optimizer and
-learning-rate schedule (as setfit does) and keeps its lowest-validation-loss weights.
+features (:mod:`.features`: one encoder pass, then the head's epochs on the stored vectors).
+Stage 2 ("finetune"): starts from stage 1's best weights, loaded strictly, every weight
+trainable. Each stage has its own optimizer and learning-rate schedule (as setfit does) and
+keeps its lowest-validation-loss weights.
 
 Two recipes (``TransformerTrainConfig.from_recipe``):
 
@@ -355,8 +356,13 @@ def _train(cfg: TransformerTrainConfig, info: DistInfo, on_step) -> dict[str, An
                         model,
                         split,
                         out / "features" / name,
-                        {**key, "split": name, "sha256": sha256_file(split_path(cfg.data, name)),
-                         "limit": limit, "reviews": len(split)},
+                        {
+                            **key,
+                            "split": name,
+                            "sha256": sha256_file(split_path(cfg.data, name)),
+                            "limit": limit,
+                            "reviews": len(split),
+                        },
                         info,
                         cfg.eval_batch_size,
                         cfg.progress,
@@ -378,9 +384,7 @@ def _train(cfg: TransformerTrainConfig, info: DistInfo, on_step) -> dict[str, An
     # Stage 2: everything, from stage 1's best weights (loaded strictly), lower dropout.
     if cfg.finetune_epochs > 0:
         if cfg.pretrain_epochs > 0:
-            model.load_state_dict(
-                load_tensors(ckpt_dir / "pretrain-best.safetensors"), strict=True
-            )
+            model.load_state_dict(load_tensors(ckpt_dir / "pretrain-best.safetensors"), strict=True)
         model.set_encoder_trainable(True)
         model.set_dropout(cfg.dropout[1])
         run(2, "finetune", cfg.finetune_epochs, train, valid)

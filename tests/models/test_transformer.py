@@ -1,4 +1,3 @@
-
 import pytest
 import torch
 
@@ -59,7 +58,8 @@ def test_auto_pooling_reads_what_the_encoder_was_trained_with(encoder_dir, tmp_p
 
     assert trained_pooling(str(encoder_dir)) is None
     # the tiny RoBERTa has a pooler layer; without a sentence-transformers file, auto takes it
-    assert TransformerClassifier.from_pretrained(str(encoder_dir), pooling="auto").config.pooling == "pooler"
+    auto = TransformerClassifier.from_pretrained(str(encoder_dir), pooling="auto")
+    assert auto.config.pooling == "pooler"
     folder = tmp_path / "st"
     (folder / "1_Pooling").mkdir(parents=True)
     (folder / "1_Pooling" / "config.json").write_text('{"pooling_mode_mean_tokens": true}')
