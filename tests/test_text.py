@@ -138,6 +138,32 @@ def test_words_recipe_keeps_every_word_and_ratings():
 
 
 @pytest.mark.parametrize(
+    ("raw", "cleaned"),
+    [
+        # case is folded before tokenizing, emoticons included (the shipped model learnt ":d")
+        ("ok film :D :D", "ok film :d :d"),
+        ("LOVED IT!!! 10/10", "loved it ! ! ! 10/10"),
+        ("Not bad at all.", "not bad at all"),
+        ("Worst. Movie. Ever?!", "worst movie ever ? !"),
+        ("I didn\u2019t like it :( ...", "i didn't like it :("),
+        ("Soooo goooood", "sooo goood"),  # the tokenizer's reduce_len: at most three
+        ("$5 tickets, 2.5 hours", "5 tickets 2.5 hours"),
+        ("E.T. was great", "e t was great"),
+        ("The BEST film of 2019", "the best film of 2019"),
+        ("caf\u00e9 na\u00efve", "caf\u00e9 na\u00efve"),
+        ("@user #hashtag wow", "@user #hashtag wow"),
+        ("it was... ok-ish", "it was ok-ish"),
+        ("A+ would watch again", "a would watch again"),
+        ('"Great" (not really)', "great not really"),
+        ("half-baked, over-long; dull", "half-baked over-long dull"),
+        ("Visit http://example.com now", "visit http://example.com now"),
+    ],
+)
+def test_words_recipe_by_hand(raw, cleaned):
+    assert clean_words(raw) == cleaned
+
+
+@pytest.mark.parametrize(
     ("spaced", "written"),
     [
         ("it 's a mess", "it's a mess"),
@@ -230,7 +256,7 @@ def test_number_step_equals_the_tutorials_pattern(s):
     assert pattern.sub(repl, s) == original.sub("<number>", s)
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 @given(st.text(alphabet="aab-_. !\n\u00e9\u00a0\x1c1", max_size=40))
 def test_linear_elongation_step_equals_the_tutorials_pattern(s):
     # Step 11 runs in linear time on reviews with long non-space runs (see text._elongations).
