@@ -36,9 +36,13 @@ def test_predict_matches_the_model(run_dir):
     out = p.predict(texts)
     assert [set(r) for r in out] == [{"sentiment", "score", "label"}] * 3
     model = load_model(run_dir)
-    vocab = Vocab.load(run_dir / "vocab.json")
-    for text, r in zip(texts, out, strict=True):
-        ids = vocab.encode(clean(text), 3) or [1]  # trimmed to max_tokens, empty -> <unk>
+    stoi = Vocab.load(run_dir / "vocab.json").stoi
+    # by hand: the tutorial's cleaning ("a good film , great !", "", "bad awful poor words"),
+    # cut to max_tokens (3); an empty review is one <unk> (id 1); "and", "more", "here" are
+    # stopwords
+    tokens = [["a", "good", "film"], ["<unk>"], ["bad", "awful", "poor"]]
+    for words, r in zip(tokens, out, strict=True):
+        ids = [stoi[w] for w in words]
         want = torch.sigmoid(model(torch.tensor([ids]), torch.tensor([len(ids)]))).item()
         assert r["score"] == pytest.approx(want, abs=1e-6)
         assert r["label"] == int(r["score"] > 0.5)
@@ -89,8 +93,8 @@ def test_a_dropped_in_pth_is_what_gets_served(run_dir):
     assert p.backend_name == "torch"
     after = [r["score"] for r in p.predict(texts)]
     assert after != before
-    vocab = Vocab.load(run_dir / "vocab.json")
-    ids = vocab.encode(clean(texts[0]), 3)
+    stoi = Vocab.load(run_dir / "vocab.json").stoi
+    ids = [stoi["a"], stoi["good"], stoi["film"]]  # "A good film, great!" cleaned, cut to 3
     with torch.inference_mode():
         want = float(torch.sigmoid(other(torch.tensor([ids]), torch.tensor([len(ids)]))))
     assert after[0] == pytest.approx(want, abs=1e-6)

@@ -8,15 +8,14 @@ SENTIREVIEW_UPDATE_SCREENSHOT=1 it refreshes docs/screenshot.png, the one the RE
 
 import json
 import os
-import socket
-import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.helpers.server import serve, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -56,70 +55,19 @@ pytestmark = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _web_command() -> str:
-    procfile = ROOT / "Procfile"
-    assert procfile.is_file(), "the Procfile is missing"
-    for line in procfile.read_text().splitlines():
-        if line.startswith("web:"):
-            return line.removeprefix("web:").strip()
-    raise AssertionError("the Procfile has no web: line")
-
-
-def _wait_until_ready(url: str, process: subprocess.Popen, log: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the server exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/api/model", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.3)
-    pytest.fail(f"the server did not answer within {timeout:.0f} s:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Start the Procfile's web command exactly as Heroku would, on 127.0.0.1 and a free port."""
+    """The Procfile's web command as Heroku would run it, on 127.0.0.1 (port 0: gunicorn
+    picks a free one and logs it)."""
     assert (ROOT / "webapp/react/dist/index.html").is_file(), (
         "the front end is not built: run bash scripts/build_frontend.sh"
     )
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
-    }
     log = tmp_path_factory.mktemp("server") / "server.log"
-    with log.open("w") as log_file:
-        process = subprocess.Popen(
-            ["bash", "-c", f"exec {_web_command()}"],
-            cwd=ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            _wait_until_ready(url, process, log)
-            yield url
-        finally:
-            process.terminate()  # gunicorn's arbiter stops its workers on SIGTERM
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, 9)
-                process.wait()
+    proc, url = serve({}, log, path="/api/model")
+    try:
+        yield url
+    finally:
+        stop(proc)
 
 
 @pytest.fixture

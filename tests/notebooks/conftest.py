@@ -55,7 +55,7 @@ def kaggle_csv(tmp_path_factory) -> Path:
     with path.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["review", "sentiment"])
-        for i in range(60):
+        for i in range(400):
             label = i % 2
             writer.writerow([invented_review(label, rng), "positive" if label else "negative"])
     return path

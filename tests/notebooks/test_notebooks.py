@@ -10,7 +10,8 @@ from tests.notebooks.notebook_runner import NOTEBOOKS, run_notebook
 from sentireview.predict import Predictor
 
 NAMES = ["01_preprocessing.ipynb", "02_lstm_starter.ipynb", "03_roberta_transfer_learning.ipynb"]
-REVIEWS = ["A wonderful, moving film. Loved it!", "Dull and boring. I hated it."]
+# Clear reviews in the invented data's words: a model trained on it has one right answer.
+REVIEWS = ["A wonderful, moving film. Loved it, superb!", "Dull and boring. I hated it, awful."]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -87,7 +88,7 @@ def test_02_trains_exports_and_predicts(prepared, tmp_path):
         predictor = Predictor.load(folder, backend=backend)
         out = predictor.predict(REVIEWS)
         assert [set(p) for p in out] == [{"sentiment", "score", "label"}] * 2
-        assert all(0.0 <= p["score"] <= 1.0 for p in out)
+        assert [p["sentiment"] for p in out] == ["positive", "negative"], (folder, backend)
 
 
 @pytest.mark.slow
@@ -104,15 +105,20 @@ def test_03_two_stages_from_a_csv(kaggle_csv, tiny_encoder, tmp_path):
         TRAIN_SAMPLE=None,
         VALID_SAMPLE=None,
         TEST_SAMPLE=None,
-        PRETRAIN_EPOCHS=1,
-        FINETUNE_EPOCHS=1,
+        PRETRAIN_EPOCHS=20,  # cheap: stage 1 trains on cached features
+        FINETUNE_EPOCHS=3,
+        # A tiny random encoder: the mean of its token vectors carries the words (its random
+        # pooler and first token carry little), and it learns from scratch at a high rate.
+        POOLING="mean",
+        LR=1e-3,
+        HEAD_LR=1e-2,
         MAX_LENGTH=32,
         BATCH_SIZE=16,
         DEVICE="cpu",
     )
     assert json.loads((prepared / "manifest.json").read_text())["split"] == "tutorial"
     history = pd.read_csv(run / "history.csv")
-    assert list(history["stage"]) == ["pretrain", "finetune"]
+    assert list(history["stage"]) == ["pretrain"] * 20 + ["finetune"] * 3
     config = json.loads((run / "config.json").read_text())
     assert config["kind"] == "transformer" and config["model"]["dropout"] == 0.3
     metrics = json.loads((run / "metrics.json").read_text())
@@ -121,4 +127,4 @@ def test_03_two_stages_from_a_csv(kaggle_csv, tiny_encoder, tmp_path):
     text = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     assert "encoder tensors changed in stage 2" in text
     out = Predictor.load(run).predict(REVIEWS)
-    assert [p["sentiment"] in ("positive", "negative") for p in out] == [True, True]
+    assert [p["sentiment"] for p in out] == ["positive", "negative"]

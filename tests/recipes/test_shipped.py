@@ -63,7 +63,16 @@ def test_recipe_installs_a_working_model_and_resumes_by_skipping(tmp_path, caplo
     assert member1["training"]["distill"]["scored"] == [str(work / "scores" / "round1.parquet")]
     assert (work / "lm" / "lm.safetensors").exists()
     metrics = json.loads((out / "metrics.json").read_text())
-    assert metrics["n"] == 9 and 0 <= metrics["accuracy"] <= 1
+    # the accuracy is the installed model's on the 9 test files, labelled by their folder
+    texts, labels = [], []
+    for cls, label in (("pos", 1), ("neg", 0)):
+        for path in sorted((source / "test" / cls).glob("*.txt")):
+            texts.append(path.read_text(encoding="utf-8"))
+            labels.append(label)
+    predicted = [p["label"] for p in Predictor.load(out).predict(texts)]
+    right = sum(p == y for p, y in zip(predicted, labels, strict=True))
+    assert metrics["n"] == len(texts) == 9
+    assert metrics["accuracy"] == pytest.approx(right / 9)
     card = (out / "README.md").read_text()
     assert f"{metrics['accuracy']:.4f}" in card and "round 0" in card
     for rounds_dir in (work, work / "with_lm"):  # each member: its round chosen on validation

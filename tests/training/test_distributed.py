@@ -1,8 +1,7 @@
-"""Two CPU processes (gloo on 127.0.0.1) against one process over the same global batches."""
+"""Two CPU processes (gloo, a file store) against one process over the same global batches."""
 
 import json
 import os
-import socket
 
 import pytest
 import torch
@@ -29,13 +28,12 @@ def _settings(dataset, out, batch_size):
     )
 
 
-def _worker(rank, world, port, dataset, out):
-    os.environ.update(
-        RANK=str(rank),
-        WORLD_SIZE=str(world),
-        LOCAL_RANK=str(rank),
-        MASTER_ADDR="127.0.0.1",
-        MASTER_PORT=str(port),
+def _worker(rank, world, store, dataset, out):
+    os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank))
+    # A file store, not a TCP port: no port to choose, none another process can take first.
+    # setup() then finds the group already joined.
+    torch.distributed.init_process_group(
+        "gloo", init_method=f"file://{store}", rank=rank, world_size=world
     )
     import sentireview.training.lstm as lstm_mod
     from sentireview.weights import save_weights
@@ -64,18 +62,11 @@ def _worker(rank, world, port, dataset, out):
     (out / f"seen{rank}.json").write_text(json.dumps(seen))
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_two_processes_match_one(dataset, tmp_path):
     out = tmp_path / "ddp"
-    mp.start_processes(
-        _worker, args=(2, _free_port(), dataset, out), nprocs=2, start_method="spawn", join=True
-    )
+    args = (2, tmp_path / "store", dataset, out)
+    mp.start_processes(_worker, args=args, nprocs=2, start_method="spawn", join=True)
     seen = [json.loads((out / f"seen{r}.json").read_text()) for r in (0, 1)]
     flat = [set(i for b in s for i in b) for s in seen]
     assert len(seen[0]) == len(seen[1]) > 0

@@ -4,10 +4,13 @@ tests need neither torch nor a trained model (the real-model tests build their o
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from senti_api import create_app
+
+from tests.helpers.server import SHIPPED_MODEL, serve, stop
 
 POSITIVE_WORDS = {"good", "great", "wonderful", "brilliant", "loved", "best", "moving"}
 NEGATIVE_WORDS = {"bad", "awful", "terrible", "boring", "hated", "worst", "waste"}
@@ -79,3 +82,18 @@ def module_app(tmp_path_factory):
     return create_app({"MODEL_DIR": folder, "PREDICTOR": KeywordPredictor(),
                        "STATIC_DIR": folder / "no-dist", "MAX_BATCH": 8,
                        "MAX_REVIEW_CHARS": 300})
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory) -> Iterator[str]:
+    """The real server (the Procfile's command, one worker) with the shipped model; its base
+    URL. It must stop cleanly at the end."""
+    if not (SHIPPED_MODEL / "model.onnx").is_file():
+        pytest.fail(f"the shipped model is missing: {SHIPPED_MODEL}/model.onnx")
+    log = tmp_path_factory.mktemp("gunicorn") / "server.log"
+    proc, url = serve({}, log)
+    try:
+        yield url
+    finally:
+        returncode = stop(proc)
+    assert returncode == 0, log.read_text()[-2000:]
