@@ -39,8 +39,14 @@ from sentireview.weights import HALF
 log = logging.getLogger(__name__)
 
 FORMATS = ("onnx",)
+QUANTIZE = ("int8",)
 #: Largest difference in P(positive) between PyTorch and ONNX Runtime accepted by the check.
 TOLERANCE = 1e-5
+#: The int8 check only catches a broken quantization: its accuracy is measured on a test set.
+INT8_TOLERANCE = 0.2
+#: Kinds whose ONNX graph dynamic int8 quantization serves (matrix products of a transformer).
+QUANTIZABLE = ("transformer",)
+QUANTIZE_KEY = "sentireview.quantize"
 
 
 def _other_shapes(example: dict[str, np.ndarray]) -> list[dict[str, np.ndarray]]:
@@ -148,8 +154,18 @@ def link_to_weights(path: Path, weights: Path, min_bytes: int = 1 << 16) -> int:
     return saved
 
 
-def export_onnx(run_dir: str | os.PathLike, opset: int | None = None, verify: bool = True) -> Path:
+def export_onnx(
+    run_dir: str | os.PathLike,
+    opset: int | None = None,
+    verify: bool = True,
+    quantize: str | None = None,
+) -> Path:
     """Export the artifact in ``run_dir`` to ``run_dir/model.onnx``; returns its path.
+
+    ``quantize="int8"`` (transformer artifacts): ONNX Runtime's dynamic quantization of the
+    float32 export (weights of the matrix products stored as int8, activations quantized on
+    the fly); the float32 graph is checked against PyTorch first, then the int8 one loosely.
+    The int8 file holds all its weights (it needs no ``model.safetensors``).
 
     The file appears only when the export (and, with ``verify``, the parity check against
     PyTorch on batches of different lengths and shapes) succeeded; an older ``model.onnx``
@@ -161,12 +177,62 @@ def export_onnx(run_dir: str | os.PathLike, opset: int | None = None, verify: bo
     """
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        return pool.submit(_export_here, str(run_dir), opset, verify).result()
+        return pool.submit(_export_here, str(run_dir), opset, verify, quantize).result()
 
 
-def _export_here(run_dir: str | os.PathLike, opset: int | None, verify: bool) -> Path:
+def check_quantize(quantize: str | None, kind: str) -> None:
+    if quantize is None:
+        return
+    if quantize not in QUANTIZE:
+        raise SentiReviewError(f"unknown --quantize {quantize!r}; expected one of {QUANTIZE}")
+    if kind not in QUANTIZABLE:
+        raise SentiReviewError(
+            f"--quantize {quantize} is for {', '.join(QUANTIZABLE)} artifacts, not {kind}"
+        )
+
+
+def quantize_int8(source: Path, target: Path) -> None:
+    """Dynamic int8 quantization of an ONNX file (all its weights inline) into ``target``.
+
+    Per output channel: one scale per row of each weight matrix. On a MiniLM fine-tuned on
+    256 IMDb reviews, per-tensor scales moved P(positive) by 0.055 on average over 64
+    validation reviews and flipped 12.5% of the answers; per-channel scales 0.030 and 4.7%.
+    """
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    noisy = logging.getLogger()  # onnxruntime.quantization warns through the root logger
+    level = noisy.level
+    noisy.setLevel(logging.ERROR)
+    try:
+        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True)
+    finally:
+        noisy.setLevel(level)
+    model = onnx.load(str(target))
+    entry = model.metadata_props.add()
+    entry.key, entry.value = QUANTIZE_KEY, "int8"
+    onnx.save(model, str(target))
+
+
+def _difference(kind, model, session, example, names) -> float:
+    """Largest difference in P(positive) between PyTorch and an ONNX Runtime session: on the
+    example's own shape, then other batch sizes and lengths (a dimension the exporter fixed
+    by mistake shows up here, not in the web process)."""
+    diff = 0.0
+    for inputs in (example, *_other_shapes(example)):
+        with torch.inference_mode():
+            tensors = tuple(torch.from_numpy(inputs[n]) for n in names)
+            expected = kind.probabilities(model(*tensors).float().numpy())
+        (logits,) = session.run(["logits"], dict(inputs))
+        diff = max(diff, float(np.max(np.abs(kind.probabilities(logits) - expected))))
+    return diff
+
+
+def _export_here(
+    run_dir: str | os.PathLike, opset: int | None, verify: bool, quantize: str | None = None
+) -> Path:
     run_dir = Path(run_dir)
     config = read_config(run_dir)
+    check_quantize(quantize, config["kind"])
     kind = get_kind(config["kind"])
     model = load_model(run_dir, config, device="cpu")  # eval mode
     example = kind.example(config)
@@ -202,27 +268,32 @@ def _export_here(run_dir: str | os.PathLike, opset: int | None, verify: bool) ->
             log.debug("torch.onnx.export said:\n%s", chatter.getvalue())
             if config.get("weights_dtype") == HALF:
                 halve_initializers(tmp)
-            if (run_dir / WEIGHTS).exists():
+            if (run_dir / WEIGHTS).exists() and not quantize:
                 saved = link_to_weights(tmp, run_dir / WEIGHTS)
                 log.info("model.onnx reads %.1f MB of its weights from %s", saved / 1e6, WEIGHTS)
             if verify:
-                session = make_session(tmp, threads=1)
-                diff = 0.0
-                # The example's own shape, then other batch sizes and lengths: a dimension the
-                # exporter fixed by mistake shows up here, not in the web process.
-                for inputs in (example, *_other_shapes(example)):
-                    with torch.inference_mode():
-                        tensors = tuple(torch.from_numpy(inputs[n]) for n in names)
-                        expected = kind.probabilities(model(*tensors).float().numpy())
-                    (logits,) = session.run(["logits"], dict(inputs))
-                    got = kind.probabilities(logits)
-                    diff = max(diff, float(np.max(np.abs(got - expected))))
+                diff = _difference(kind, model, make_session(tmp, threads=1), example, names)
                 if not diff <= TOLERANCE:
                     raise SentiReviewError(
                         f"ONNX export of {run_dir} disagrees with PyTorch by {diff:.2e} "
                         f"(tolerance {TOLERANCE:.0e}); model.onnx not written"
                     )
                 log.info("ONNX Runtime matches PyTorch (max difference %.1e)", diff)
+            if quantize:
+                float32 = tmp.with_name(tmp.name + ".float32")
+                tmp.replace(float32)
+                try:
+                    quantize_int8(float32, tmp)
+                finally:
+                    float32.unlink(missing_ok=True)
+                if verify:
+                    diff = _difference(kind, model, make_session(tmp, threads=1), example, names)
+                    if not diff <= INT8_TOLERANCE:
+                        raise SentiReviewError(
+                            f"int8 export of {run_dir} is off by {diff:.2f} in P(positive) "
+                            f"(limit {INT8_TOLERANCE}); model.onnx not written"
+                        )
+                    log.info("int8 ONNX Runtime vs PyTorch: max difference %.1e", diff)
         except SentiReviewError:
             raise
         except Exception as exc:

@@ -98,7 +98,9 @@ class Kind:
         mask = np.ones((3, 12), dtype=np.int64)
         mask[1, 5:] = 0
         mask[2, 9:] = 0
-        ids = rng.integers(1000, 2000, size=(3, 12), dtype=np.int64)
+        vocab_size = int(config["model"].get("encoder_config", {}).get("vocab_size", 2000))
+        low = 1000 if vocab_size > 2000 else 5  # past the special tokens of any tokenizer
+        ids = rng.integers(low, min(vocab_size, 2000), size=(3, 12), dtype=np.int64)
         return {"input_ids": ids, "attention_mask": mask}
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 import torch
 
@@ -275,3 +278,60 @@ def test_safetensors_index_points_at_each_tensor(tmp_path):
         name = "a" if dtype == "float32" else "b"
         assert shape == tuple(tensors[name].shape)
         assert data[offset : offset + length] == tensors[name].numpy().tobytes()
+
+
+def build_tiny_transformer(folder: Path) -> Path:
+    """A transformer artifact (tiny random RoBERTa, mean pooling, head+tail) as training
+    writes one: config.json, model.safetensors, tokenizer/."""
+    from sentireview.models.transformer import TransformerClassifier
+    from tests.helpers.fake_reviews import make_tiny_encoder
+
+    encoder = make_tiny_encoder(folder.parent / f"{folder.name}-encoder")
+    torch.manual_seed(0)
+    model = TransformerClassifier.from_pretrained(str(encoder), dropout=0.1, pooling="mean")
+    folder.mkdir(parents=True)
+    text = {"recipe": "words", "column": "text", "max_tokens": 12, "truncation": "head+tail"}
+    artifact.write_config(folder, artifact.make_config("transformer", model.config, text, {}))
+    save_weights(folder, model)
+    (folder / "tokenizer").mkdir()
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(encoder / name, folder / "tokenizer" / name)
+    return folder
+
+
+@pytest.mark.slow
+def test_int8_transformer_serves_without_torch_or_transformers(tmp_path):
+    run = build_tiny_transformer(tmp_path / "run")
+    export_onnx(run, quantize="int8")
+    onnx_model = onnx.load(str(run / "model.onnx"))
+    assert {"DynamicQuantizeLinear", "MatMulInteger"} & {n.op_type for n in onnx_model.graph.node}
+    assert not any(i.data_location == onnx.TensorProto.EXTERNAL
+                   for i in onnx_model.graph.initializer)  # needs no model.safetensors
+    served = tmp_path / "served"
+    served.mkdir()
+    for name in ("config.json", "model.onnx"):
+        (served / name).write_bytes((run / name).read_bytes())
+    shutil.copytree(run / "tokenizer", served / "tokenizer")
+    reviews = ["good great film", "awful boring plot " * 10 + "the end"]
+    want = Predictor.load(run, backend="torch").predict_proba(reviews)
+    code = BLOCK_TORCH + (
+        "import json\n"
+        "from sentireview.predict import Predictor\n"
+        f"p = Predictor.load({str(served)!r})\n"
+        f"print(json.dumps(p.predict_proba({reviews!r})))\n"
+        "assert not [m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers')]\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout)
+    assert got == pytest.approx(want, abs=0.2)  # int8: close, not equal
+
+
+def test_quantize_is_refused_for_other_kinds(tmp_path, capsys):
+    from sentireview.cli import main
+
+    run = build_tiny_lstm(tmp_path / "lstm")
+    assert main(["export", str(run), "--quantize", "int8"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "transformer" in err and "lstm" in err
+    assert not (run / "model.onnx").exists()

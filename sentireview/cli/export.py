@@ -12,6 +12,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("run", type=Path, help="run folder (the artifact); model.onnx is written there")
     p.add_argument("--format", choices=("onnx",), default="onnx", help="export format")
+    p.add_argument(
+        "--quantize",
+        choices=("int8",),
+        default=None,
+        help="transformer artifacts: ONNX Runtime's dynamic int8 quantization (about 4x smaller)",
+    )
     p.add_argument("--opset", type=int, default=None, help="ONNX opset (default: the exporter's)")
     p.add_argument(
         "--no-verify", dest="verify", action="store_false",
@@ -23,6 +29,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     from sentireview.export import export_onnx
 
-    path = export_onnx(args.run, opset=args.opset, verify=args.verify)
+    path = export_onnx(args.run, opset=args.opset, verify=args.verify, quantize=args.quantize)
     print(path)
     return 0
