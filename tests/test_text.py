@@ -334,3 +334,21 @@ def test_costly_runs_past_their_budget_are_words_and_symbols():
 def test_tutorial_substitutions_are_the_tutorials_below_the_run_limit():
     raw = "Loved it :) :-D www.example.com/a " * 20 + "x" * 90
     assert tutorial_substitutions(raw) == _unguarded(raw)
+
+
+# Hand-written cases for paths the mutation run (docs/TESTING.md) found unpinned.
+
+
+def test_runs_over_the_limit_are_substituted_in_pieces_by_hand():
+    # 150 "!" are read as pieces of 100 and 50: each piece is one repeated-punctuation match
+    assert tutorial_substitutions("x " + "!" * 150 + " y") == "x ! <repeat>! <repeat> y"
+    # a 202-letter word: pieces of 100, 100 and 2 ("go" + 200 "o" + "d")
+    assert tutorial_substitutions("go" + "o" * 200 + "d film") == "go <elong>o <elong>ood film"
+
+
+def test_hang_sequences_and_case_by_hand():
+    assert tweet_tokenize("what?????") == ["what", "?", "?", "?"]  # at most three
+    assert tweet_tokenize("no......way") == ["no", "...", "way"]
+    # emoticons keep their case in the tokenizer, so the tutorial's lowercasing shows here
+    assert clean_tutorial("It was :P") == "it :p"
+    assert clean_tutorial("Great fun :D :D") == "great fun <smile> <smile>"

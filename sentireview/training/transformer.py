@@ -52,7 +52,7 @@ from sentireview import artifact
 from sentireview.data.splits import dataset_recipe, read_split, split_path
 from sentireview.errors import SentiReviewError
 from sentireview.files import sha256_file
-from sentireview.models.transformer import TransformerClassifier
+from sentireview.models.transformer import TransformerClassifier, offline_hint
 from sentireview.subwords import SubwordEncoder, check_truncation
 from sentireview.training.distributed import DistInfo, cleanup, setup
 from sentireview.training.features import FeatureSplit, cached_features
@@ -219,6 +219,7 @@ def _load_tokenizer(name_or_path: str) -> Any:
         return AutoTokenizer.from_pretrained(name_or_path)
     except (OSError, ValueError, KeyError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first.rstrip(".") + offline_hint(name_or_path)
         raise SentiReviewError(f"cannot load the tokenizer of {name_or_path!r}: {first}") from None
 
 

