@@ -1,3 +1,4 @@
+import copy
 import json
 
 import pytest
@@ -17,6 +18,9 @@ def test_n_correct_counts_hard_and_soft_labels():
     # One logit per class (the transformer's head).
     two = torch.tensor([[0.1, 0.9], [2.0, -1.0]])
     assert int(n_correct(two, torch.tensor([1, 1]))) == 1
+    # edges: a logit of exactly 0 is negative, a soft label of exactly 0.5 is class 0
+    assert int(n_correct(torch.tensor([0.0]), torch.tensor([0]))) == 1
+    assert int(n_correct(torch.tensor([-1.0]), torch.tensor([0.5]))) == 1
 
 
 # --- Resume restores the best-so-far state (best validation loss, early-stopping counter) ---
@@ -103,3 +107,120 @@ def test_resume_after_an_evaluation_that_did_not_improve(tmp_path, split):
     assert resumed.stopped_early and [r["best"] for r in resumed.history] == flags
     for a, b in zip(whole_model.parameters(), cut_model.parameters(), strict=True):
         assert torch.equal(a, b)
+
+
+# --- What a stage computes, checked against sums written out here ---
+
+
+def fixed_stage(tmp_path, split=VectorSplit, **kw):
+    """lr 0: the model never changes, so every figure of the history can be computed by hand."""
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    config = StageConfig(
+        **{"name": "s", "epochs": 3, "batch_size": 8, "evals_per_epoch": 1, "progress": False,
+           **kw}
+    )
+    train, valid = split(40, 1), split(24, 2, flip=True)
+    result = train_stage(model, train, valid, logit_loss, torch.optim.SGD(model.parameters(), lr=0),
+                         config, DistInfo(), tmp_path / "checkpoints", History(tmp_path))
+    return model, train, valid, result
+
+
+def by_hand(model, split):
+    """(loss per unit, accuracy) of a split with the model as it is."""
+    with torch.no_grad():
+        batch = split.collate(range(len(split)), torch.device("cpu"))
+        loss, logits = logit_loss(model, batch)
+        logits = model(batch["x"]).squeeze(-1)
+    units_total = split.units(range(len(split))) if hasattr(split, "units") else len(split)
+    correct = ((logits > 0).long() == batch["labels"]).float().mean()
+    return float(loss) / units_total, float(correct)
+
+
+@pytest.mark.parametrize("split", [VectorSplit, UnitSplit], ids=["classifier", "language-model"])
+def test_history_figures_are_the_sums_over_each_interval(tmp_path, split):
+    model, train, valid, result = fixed_stage(tmp_path, split)
+    rows = result.history
+    assert [r["epoch"] for r in rows] == [1.0, 2.0, 3.0]  # one row per validation
+    assert [r["step"] for r in rows] == [5, 10, 15]  # 40 reviews in batches of 8
+    train_loss, train_acc = by_hand(model, train)
+    val_loss, val_acc = by_hand(model, valid)
+    for r in rows:  # every review once per interval, loss averaged per unit
+        assert r["train_loss"] == pytest.approx(train_loss, rel=1e-5)
+        assert r["val_loss"] == pytest.approx(val_loss, rel=1e-5)
+        if split is VectorSplit:
+            assert r["train_acc"] == pytest.approx(train_acc)
+            assert r["val_acc"] == pytest.approx(val_acc)
+        else:
+            assert r["train_acc"] is None and r["val_acc"] is None
+    assert result.best_val_loss == pytest.approx(val_loss, rel=1e-5)
+    assert [r["best"] for r in rows] == [True, False, False]  # equal is not better
+    assert json.loads((tmp_path / "history.json").read_text()) == rows
+
+
+@pytest.mark.parametrize("accum", [1, 2])
+def test_one_step_follows_the_mean_gradient_of_its_global_batch(tmp_path, accum):
+    # 16 reviews, batches of 16 / accum: one optimizer step over all of them either way
+    split = UnitSplit(16, 1)
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    want = copy.deepcopy(model)
+    batch = split.collate(range(16), torch.device("cpu"))
+    loss, _ = logit_loss(want, batch)
+    (loss / sum(split.lengths)).backward()  # the mean over units
+    with torch.no_grad():
+        for p in want.parameters():
+            p -= 0.5 * p.grad
+    config = StageConfig(name="s", epochs=1, batch_size=16 // accum, grad_accum=accum,
+                         evals_per_epoch=1, progress=False)
+    train_stage(model, split, split, logit_loss, torch.optim.SGD(model.parameters(), lr=0.5),
+                config, DistInfo(), None, History(None))
+    for a, b in zip(model.parameters(), want.parameters(), strict=True):
+        torch.testing.assert_close(a, b)
+
+
+def test_a_finished_stage_resumes_to_its_best_weights_without_training(tmp_path):
+    whole_model, whole = run_stage(tmp_path)
+    steps = []
+    torch.manual_seed(5)
+    model = nn.Linear(4, 1)  # other weights: the best ones must be loaded
+    config = StageConfig(name="s", epochs=6, batch_size=8, evals_per_epoch=2, early_stopping=3,
+                         progress=False)
+    again = train_stage(model, VectorSplit(64, 1), VectorSplit(32, 2, flip=True), logit_loss,
+                        torch.optim.SGD(model.parameters(), lr=0.5), config, DistInfo(),
+                        tmp_path / "checkpoints", History(tmp_path, previous_rows(tmp_path)),
+                        resume=True, on_step=steps.append)
+    assert steps == [] and again.best_val_loss == whole.best_val_loss
+    for a, b in zip(whole_model.parameters(), model.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_without_resume_a_run_starts_over(tmp_path):
+    _, first = run_stage(tmp_path)
+    _, second = run_stage(tmp_path)  # the same folder, its checkpoint there, no resume
+    assert [r["val_loss"] for r in second.history] == [r["val_loss"] for r in first.history]
+    assert [r["step"] for r in second.history] == [4, 8, 12, 16]
+
+
+def test_resume_between_validations_continues_the_running_sums(tmp_path):
+    def stage(folder, stop_at=None, resume=False):
+        torch.manual_seed(0)
+        model = nn.Linear(4, 1)
+        config = StageConfig(name="s", epochs=2, batch_size=8, evals_per_epoch=1,
+                             checkpoint_every=3, progress=False)
+        return train_stage(model, UnitSplit(64, 1), UnitSplit(32, 2), logit_loss,
+                           torch.optim.SGD(model.parameters(), lr=0.5), config, DistInfo(),
+                           folder / "checkpoints",
+                           History(folder, previous_rows(folder) if resume else []),
+                           resume=resume,
+                           on_step=(lambda s: s == stop_at) if stop_at else None)
+
+    whole = stage(tmp_path / "whole")
+    with pytest.raises(KeyboardInterrupt):
+        stage(tmp_path / "cut", stop_at=11)  # epoch 2, after the checkpoint at step 9
+    resumed = stage(tmp_path / "cut", resume=True)
+    assert len(resumed.history) == len(whole.history) == 2
+    for a, b in zip(whole.history, resumed.history, strict=True):
+        assert (a["epoch"], a["step"]) == (b["epoch"], b["step"])
+        assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-6)
+        assert a["val_loss"] == pytest.approx(b["val_loss"], rel=1e-6)
