@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from nltk.tokenize import TweetTokenizer
 
@@ -258,6 +258,16 @@ def test_number_step_equals_the_tutorials_pattern(s):
 
 @settings(max_examples=400, deadline=None)
 @given(st.text(alphabet="aab-_. !\n\u00e9\u00a0\x1c1", max_size=40))
+# edges the mutation run found unvisited: an elongation at the very start or end, a word
+# character at both ends, exactly three characters
+@example("aaa b")
+@example("b aaa")
+@example("aaa")
+@example("aa")
+@example("baaab")
+@example("-aaa-")
+@example("_aaa a")
+@example("a   b")  # the repeated character is a space
 def test_linear_elongation_step_equals_the_tutorials_pattern(s):
     # Step 11 runs in linear time on reviews with long non-space runs (see text._elongations).
     original = re.compile(TUTORIAL_SUBSTITUTIONS[10][0], re.MULTILINE | re.DOTALL)
