@@ -165,9 +165,17 @@ def test_json_content_type_variants(client):
 
 
 def test_keeps_serving_after_bad_requests(client):
-    for data in (b"", b"[", b"\xff", b"[" * 100_000, b'{"review": 1}'):
-        post_raw(client, data)
-    assert client.post("/predict", json={"review": "great"}).status_code == 200
+    bad = {
+        b"": "empty",
+        b"[": "not valid JSON",
+        b"\xff": "UTF-8",
+        b"[" * 100_000: "nested too deeply",
+        b'{"review": 1}': "string",
+    }
+    for data, words in bad.items():
+        assert words in assert_json_error(post_raw(client, data), 400), data[:20]
+    r = client.post("/predict", json={"review": "great"})
+    assert r.status_code == 200 and r.get_json()["sentiment"] == "positive"
 
 
 def test_unknown_fields_are_reported(client):
