@@ -362,3 +362,17 @@ def test_hang_sequences_and_case_by_hand():
     # emoticons keep their case in the tokenizer, so the tutorial's lowercasing shows here
     assert clean_tutorial("It was :P") == "it :p"
     assert clean_tutorial("Great fun :D :D") == "great fun <smile> <smile>"
+    assert clean("It was :P") == "it :p"  # the default recipe is the tutorial's
+    assert clean_recommended("It was :P") == ":p"  # "it" and "was" are stopwords there
+
+
+def test_bounded_tokenizing_by_hand():
+    # a 150-character run is read in pieces of 100 and 50; the words after it are all kept
+    assert tweet_tokenize("ab" * 75 + " good film") == ["ab" * 50, "ab" * 25, "good", "film"]
+    # past 4,000 tokens the rest is words and single symbols: ":)" becomes ":" and ")"
+    assert tweet_tokenize("a " * 4000 + ":) end") == ["a"] * 4000 + [":", ")", "end"]
+    both = tweet_tokenize("ab" * 75 + " " + "a " * 4000 + ":) end")
+    assert both == ["ab" * 50, "ab" * 25] + ["a"] * 3998 + ["a", "a", ":", ")", "end"]
+    # a first piece longer than the token budget in characters but under it in tokens
+    long = tweet_tokenize("word " * 1000 + "ab" * 75 + " end")
+    assert long == ["word"] * 1000 + ["ab" * 50, "ab" * 25, "end"]
