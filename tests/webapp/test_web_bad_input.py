@@ -181,3 +181,33 @@ def test_keeps_serving_after_bad_requests(client):
 def test_unknown_fields_are_reported(client):
     r = client.post("/predict", json={"review": "good", "revue": "x"})
     assert "revue" in assert_json_error(r, 400)
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (b'{"review": 1}', "'review' must be a string, not number"),
+        (b'{"review": 1.5}', "'review' must be a string, not number"),
+        (b'{"review": null}', "'review' must be a string, not null"),
+        (b'{"review": true}', "'review' must be a string, not boolean"),
+        (b'{"review": ["a"]}', "'review' must be a string, not array"),
+        (b'{"review": {"a": 1}}', "'review' must be a string, not object"),
+        (b'["a fine film"]', "request body must be a JSON object, not array"),
+        (b"3", "request body must be a JSON object, not number"),
+    ],
+)
+def test_type_errors_name_the_json_type(client, body, words):
+    assert words in assert_json_error(post_raw(client, body), 400)
+
+
+def test_content_type_and_encoding_in_process(client):
+    r = client.post("/predict", data=b'{"review": "good"}')  # no Content-Type at all
+    assert "(got none)" in assert_json_error(r, 415)
+    for coding, status in (("gzip", 415), ("GZIP", 415), ("identity", 200), (" Identity ", 200),
+                           ("identity, br", 415)):
+        r = client.post("/predict", data=b'{"review": "good"}', content_type="application/json",
+                        headers={"Content-Encoding": coding})
+        assert r.status_code == status, coding
+        if status == 415:
+            shown = coding.lower().replace("identity, ", "").strip()
+            assert f"Content-Encoding {shown} is not supported" in r.get_json()["error"]

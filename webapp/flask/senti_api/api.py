@@ -116,7 +116,7 @@ def _read_json_object() -> dict[str, Any]:
     except ValueError as exc:  # JSONDecodeError, or an integer with too many digits
         raise BadRequest(f"request body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
-        raise BadRequest(f"request body must be a JSON object, not {type(data).__name__}; {USAGE}")
+        raise BadRequest(f"request body must be a JSON object, not {_json_type(data)}; {USAGE}")
     return data
 
 
