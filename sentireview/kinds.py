@@ -55,6 +55,13 @@ class Kind:
             return sigmoid(logits[:, 1] - logits[:, 0])
         return sigmoid(logits).reshape(-1)
 
+    def log_odds(self, logits: np.ndarray) -> np.ndarray:
+        """log(P(positive) / P(negative)) per review, float64 (B,)."""
+        logits = np.asarray(logits, dtype=np.float64)
+        if self.two_logits:
+            return logits[:, 1] - logits[:, 0]
+        return logits.reshape(-1)
+
     def encoder(self, run_dir: Path, config: dict[str, Any]) -> Encoder:
         """Prepared texts -> the model's input arrays, with the artifact's vocabulary or
         tokenizer and its token limit."""

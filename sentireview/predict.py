@@ -25,7 +25,7 @@ from sentireview import text
 from sentireview.artifact import ONNX, PTH, read_config
 from sentireview.backends import Backend, load_backend
 from sentireview.errors import SentiReviewError
-from sentireview.kinds import Encoder, get_kind
+from sentireview.kinds import Encoder, Feed, get_kind
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +73,10 @@ class Predictor:
         backend: Backend,
         encode: Encoder,
         prepare: Callable[[str], str],
+        run_dir: Path | None = None,
     ) -> None:
         self.config = config
+        self.run_dir = run_dir  # the artifact folder, when loaded from one
         self.backend = backend
         self.backend_name = backend.name
         self.labels: list[str] = list(config.get("labels", ["negative", "positive"]))
@@ -90,7 +92,15 @@ class Predictor:
         encode = get_kind(config["kind"]).encoder(run_dir, config)
         engine = load_backend(name, run_dir, config)
         log.info("loaded %s model from %s (%s back end)", config["kind"], run_dir, name)
-        return cls(config, engine, encode, text_preparer(config))
+        return cls(config, engine, encode, text_preparer(config), run_dir)
+
+    def prepare_text(self, text: str) -> str:
+        """The text as the model reads it: the training recipe's cleaning."""
+        return self._prepare(text)
+
+    def encode(self, prepared: list[str]) -> Feed:
+        """Prepared texts -> the model's named input arrays (the artifact's token limit)."""
+        return self._encode(prepared)
 
     def predict_proba(
         self, texts: Sequence[str], prepared: bool = False, batch_size: int = BATCH_SIZE

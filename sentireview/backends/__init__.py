@@ -8,7 +8,8 @@ parsed ``config.json``):
 * ``sentireview.backends.torch.TorchBackend``: ``model.safetensors`` (or ``model.pth``).
 * ``sentireview.backends.onnx.OnnxBackend``: ``model.onnx`` (no torch in the process).
 
-Both return a float64 numpy array (B,) of P(positive). This module imports only numpy.
+Both return a float64 numpy array (B,) of P(positive) (``predict_proba``) or of log-odds
+(``log_odds``). This module imports only numpy.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ class Backend(Protocol):
 
     def predict_proba(self, feed: Feed) -> np.ndarray:
         """P(positive) for each review, shape (B,), float."""
+        ...
+
+    def log_odds(self, feed: Feed) -> np.ndarray:
+        """log(P(positive) / P(negative)) for each review, shape (B,), float64 (the model's
+        logit, or the difference of its two logits): explanations add and subtract these."""
         ...
 
 

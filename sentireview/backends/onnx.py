@@ -108,5 +108,12 @@ class OnnxBackend:
 
     def predict_proba(self, feed: Feed) -> np.ndarray:
         """P(positive) per review, float64 (B,)."""
+        return self.kind.probabilities(self._logits(feed))
+
+    def log_odds(self, feed: Feed) -> np.ndarray:
+        """log(P(positive) / P(negative)) per review, float64 (B,)."""
+        return self.kind.log_odds(self._logits(feed))
+
+    def _logits(self, feed: Feed) -> np.ndarray:
         (logits,) = self.session.run(["logits"], {n: feed[n] for n in self.kind.inputs})
-        return self.kind.probabilities(logits)
+        return logits

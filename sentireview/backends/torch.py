@@ -88,3 +88,9 @@ class TorchBackend:
         else:
             proba = torch.sigmoid(logits)
         return proba.cpu().numpy().astype(np.float64)
+
+    @torch.inference_mode()
+    def log_odds(self, feed: Feed) -> np.ndarray:
+        """log(P(positive) / P(negative)) per review, float64 (B,)."""
+        args = [torch.from_numpy(np.asarray(feed[n])).to(self.device) for n in self.kind.inputs]
+        return self.kind.log_odds(self.model(*args).float().cpu().numpy())

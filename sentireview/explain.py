@@ -1,0 +1,290 @@
+"""Why a review got its score: the words (or sentences) that pushed it, as character spans.
+
+    from sentireview.predict import Predictor
+    from sentireview.explain import Explainer
+    Explainer(Predictor.load("webapp/flask/ml_model")).explain("Not bad at all, a delight.")
+    # Explanation(score=0.93, log_odds=2.6, spans=[Span(start=0, end=3, weight=-0.4), ...])
+
+Weights are in log-odds (the model's logit scale): a weight above 0 pushes towards positive.
+``start``/``end`` index the review as given (Python string indices, i.e. code points).
+
+How, per kind of model (no torch needed: this runs in the web process on ONNX Runtime):
+
+* Word models (``lstm``, ``lstm_ensemble``). Their logit is ``deep + wide + bias`` when they
+  have a wide part (hashed n-grams, :mod:`sentireview.models.wide`). The wide part is linear,
+  so its share is exact: each distinct n-gram's weight (times the model's mix weight) is
+  split evenly over its occurrences and over the words of each occurrence; the word shares
+  add up to the wide logit. The deep part (the LSTMs) is measured by occlusion: the review is
+  scored again with a group of consecutive words left out, all groups in one batch, and the
+  fall in the deep logit is that group's share, split evenly over its words. Reviews of up to
+  :data:`MAX_VARIANTS` words are read word by word; longer ones in as many groups of
+  consecutive words. A 230-word review costs 24 extra rows of one batched call, not 230
+  separate calls.
+* Transformers (``transformer``): sentence occlusion. Each sentence (at most
+  :data:`MAX_VARIANTS`, neighbours merged beyond that) is left out in turn and its span's
+  weight is the fall in log-odds; spans are sentences, not words.
+
+The cleaned tokens are found back in the original text by a tolerant search (case, an
+elongation the cleaner shortened, typographic apostrophes, split contractions); a token that
+cannot be found (say, one an HTML entity produced) still counts in the score but gets no span.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from sentireview.artifact import WEIGHTS
+from sentireview.errors import SentiReviewError
+from sentireview.kinds import VOCAB, get_kind
+from sentireview.predict import Predictor
+from sentireview.vocab import UNK_ID, Vocab, pad_ids
+
+#: Most occlusion variants per explanation (rows of the one batched call).
+MAX_VARIANTS = 24
+#: Most spans returned (the largest weights); the page highlights these.
+MAX_SPANS = 40
+
+# The wide part's n-gram hash (sentireview.models.wide.ngram_hashes), reproduced on numpy
+# int64 for one review; the tests check that both give the same wide logit.
+_HASH_PRIMES = (1_000_003, 998_244_353)
+_ORDER_OFFSET = 7919
+
+
+@dataclass(frozen=True)
+class Span:
+    """``text[start:end]`` pushed the score by ``weight`` log-odds (> 0: towards positive)."""
+
+    start: int
+    end: int
+    weight: float
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """The prediction of one review and the spans that mattered, in text order."""
+
+    score: float  # P(positive)
+    log_odds: float
+    spans: list[Span]
+    method: str  # how the weights were measured, in a few words
+
+
+def ngram_occurrences(ids: np.ndarray, orders: int, buckets: int) -> list[tuple[int, int, int]]:
+    """``(start, n, bucket)`` of every n-gram of 1 to ``orders`` words of ``ids`` (one review)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    modulus = buckets - 1
+    found: list[tuple[int, int, int]] = []
+    h = ids
+    for n in range(1, orders + 1):
+        if n > 1:
+            if len(ids) - n + 1 <= 0:
+                break
+            h = (h[:-1] * _HASH_PRIMES[(n - 2) % 2] + ids[n - 1 :]) % modulus
+        bucket = (h + n * _ORDER_OFFSET) % modulus + 1
+        found.extend((int(i), n, int(b)) for i, b in enumerate(bucket))
+    return found
+
+
+def wide_shares(ids: np.ndarray, weights: np.ndarray, orders: int) -> np.ndarray:
+    """Each word's exact share of the wide logit (before the mix weight), (T,) float64.
+
+    Each distinct bucket counts once per review (binary features), so its weight is split
+    evenly over its occurrences and then over each occurrence's words."""
+    shares = np.zeros(len(ids), dtype=np.float64)
+    occurrences: dict[int, list[tuple[int, int]]] = {}
+    for start, n, bucket in ngram_occurrences(ids, orders, len(weights)):
+        occurrences.setdefault(bucket, []).append((start, n))
+    for bucket, places in occurrences.items():
+        part = float(weights[bucket]) / len(places)
+        for start, n in places:
+            shares[start : start + n] += part / n
+    return shares
+
+
+def wide_logit(ids: np.ndarray, weights: np.ndarray, orders: int) -> float:
+    """The wide logit of one review (before the mix weight): the distinct buckets' sum."""
+    buckets = {b for _, _, b in ngram_occurrences(ids, orders, len(weights))}
+    return float(sum(float(weights[b]) for b in buckets))
+
+
+_APOSTROPHE = "['\u2019\u2018\u02bc]"
+
+
+def _literal(piece: str) -> str:
+    """A pattern for ``piece`` as the tokenizer wrote it: any apostrophe for "'", and a run
+    of 3 equal characters for a run of 3 or more (the tokenizer cut such runs to 3)."""
+    out = []
+    for run in re.finditer(r"(.)\1*", piece, re.DOTALL):
+        char, size = run.group(1), len(run.group())
+        one = _APOSTROPHE if char == "'" else re.escape(char)
+        out.append(f"{one}{{3,}}" if size >= 3 else one * size)
+    return "".join(out)
+
+
+@lru_cache(maxsize=1 << 14)
+def _token_pattern(token: str) -> re.Pattern[str]:
+    """A pattern that finds ``token`` (as the cleaner wrote it) in the original text; a
+    contraction may be split there ("does n't", "it 's"), as some datasets write them."""
+    clitic = re.search(r"\w(n't|'(?:s|re|ve|ll|d|m))$", token)
+    if clitic is None:
+        return re.compile(_literal(token), re.IGNORECASE)
+    cut = clitic.start(1)
+    return re.compile(f"{_literal(token[:cut])}\\s?{_literal(token[cut:])}", re.IGNORECASE)
+
+
+def align_tokens(text: str, tokens: Sequence[str]) -> list[tuple[int, int] | None]:
+    """Where each cleaned token lies in ``text``: ``(start, end)`` or None, in order, never
+    overlapping. Each token is looked for a short way past the previous one only, so one that
+    is missing cannot pull the others out of place."""
+    spans: list[tuple[int, int] | None] = []
+    cursor = 0
+    for token in tokens:
+        window = cursor + 64 + 8 * len(token)
+        match = _token_pattern(token).search(text, cursor, window)
+        if match is None:
+            spans.append(None)
+            continue
+        spans.append((match.start(), match.end()))
+        cursor = match.end()
+    return spans
+
+
+def groups(count: int, most: int = MAX_VARIANTS) -> list[tuple[int, int]]:
+    """``count`` items cut into at most ``most`` runs of consecutive items, ``(start, end)``,
+    as even as can be."""
+    if count <= 0:
+        return []
+    size = math.ceil(count / most)
+    return [(start, min(start + size, count)) for start in range(0, count, size)]
+
+
+_SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+|\n+|$)")
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """``(start, end)`` of each sentence of ``text``, without the whitespace around it."""
+    found = []
+    for match in _SENTENCE.finditer(text):
+        piece = match.group()
+        if not piece.strip():
+            continue
+        start = match.start() + len(piece) - len(piece.lstrip())
+        end = match.end() - (len(piece) - len(piece.rstrip()))
+        found.append((start, end))
+    return found
+
+
+class Explainer:
+    """Explains a :class:`~sentireview.predict.Predictor`'s scores (see the module docstring)."""
+
+    def __init__(self, predictor: Predictor, run_dir: str | Path | None = None) -> None:
+        self.predictor = predictor
+        self.config = predictor.config
+        self.kind = get_kind(self.config["kind"])
+        folder = run_dir or predictor.run_dir
+        self.words = not self.kind.two_logits
+        self.vocab: Vocab | None = None
+        self.wide: np.ndarray | None = None
+        self.wide_mix = 0.0
+        self.orders = int(self.config["model"].get("ngram_orders", 3))
+        if self.words:
+            if folder is None:
+                raise SentiReviewError("explaining a word model needs its artifact folder")
+            self.vocab = Vocab.load(Path(folder) / VOCAB)
+            self.wide, self.wide_mix = _read_wide(Path(folder), self.config)
+        self.method = (
+            "sentence occlusion" if not self.words
+            else "exact n-gram weights + LSTM occlusion" if self.wide is not None
+            else "word occlusion"
+        )
+
+    def explain(self, text: str) -> Explanation:
+        """The score of ``text`` and the spans that mattered (see the module docstring)."""
+        if not isinstance(text, str):
+            raise SentiReviewError(f"explain() takes a string, not {type(text).__name__}")
+        if self.words:
+            return self._explain_words(text)
+        return self._explain_sentences(text)
+
+    # -- word models ----------------------------------------------------------------------
+
+    def _explain_words(self, text: str) -> Explanation:
+        assert self.vocab is not None
+        max_tokens = self.config["text"].get("max_tokens")
+        tokens = self.predictor.prepare_text(text).split()
+        if max_tokens is not None:
+            tokens = tokens[: int(max_tokens)]
+        ids = np.array(self.vocab.encode(" ".join(tokens)), dtype=np.int64)
+        runs = groups(len(ids))
+        variants = [ids] + [np.concatenate([ids[:a], ids[b:]]) for a, b in runs]
+        pad = int(self.config["model"].get("pad_id", 0))
+        batch_ids, lengths = pad_ids([v.tolist() for v in variants], pad, UNK_ID)
+        totals = self.predictor.backend.log_odds({"ids": batch_ids, "lengths": lengths})
+        shares = np.zeros(len(ids), dtype=np.float64)
+        deep = totals.copy()
+        if self.wide is not None:
+            wides = [
+                wide_logit(v if len(v) else np.array([UNK_ID]), self.wide, self.orders)
+                for v in variants
+            ]
+            deep = deep - self.wide_mix * np.asarray(wides)
+            if len(ids):
+                shares += self.wide_mix * wide_shares(ids, self.wide, self.orders)
+        for (a, b), value in zip(runs, deep[1:], strict=True):
+            shares[a:b] += (deep[0] - value) / (b - a)
+        places = align_tokens(text, tokens)
+        spans = [
+            Span(place[0], place[1], float(weight))
+            for place, weight in zip(places, shares, strict=True)
+            if place is not None and weight != 0.0
+        ]
+        return self._finish(float(totals[0]), spans)
+
+    # -- transformers ---------------------------------------------------------------------
+
+    def _explain_sentences(self, text: str) -> Explanation:
+        found = sentences(text)
+        runs = groups(len(found))
+        pieces = [(found[a][0], found[b - 1][1]) for a, b in runs]
+        variants = [text] + [text[:start] + " " + text[end:] for start, end in pieces]
+        feed = self.predictor.encode([self.predictor.prepare_text(v) for v in variants])
+        totals = self.predictor.backend.log_odds(feed)
+        spans = [
+            Span(start, end, float(totals[0] - value))
+            for (start, end), value in zip(pieces, totals[1:], strict=True)
+        ]
+        return self._finish(float(totals[0]), spans)
+
+    def _finish(self, log_odds: float, spans: list[Span]) -> Explanation:
+        if len(spans) > MAX_SPANS:
+            kept = sorted(spans, key=lambda s: -abs(s.weight))[:MAX_SPANS]
+            spans = sorted(kept, key=lambda s: s.start)
+        score = 1.0 / (1.0 + math.exp(-log_odds)) if log_odds > -700 else 0.0
+        return Explanation(score=score, log_odds=log_odds, spans=spans, method=self.method)
+
+
+def _read_wide(folder: Path, config: dict) -> tuple[np.ndarray | None, float]:
+    """The wide part's weights (buckets,) and its mix weight, or ``(None, 0)`` when the model
+    has none or its weights are not in ``model.safetensors`` (a tutorial ``model.pth``)."""
+    if not config["model"].get("ngram_buckets"):
+        return None, 0.0
+    path = folder / WEIGHTS
+    if not path.is_file():
+        return None, 0.0
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="np") as weights:
+            wide = weights.get_tensor("wide.weight").astype(np.float64).reshape(-1)
+            mix = weights.get_tensor("mix").astype(np.float64)
+    except Exception as exc:  # safetensors raises its own error types
+        raise SentiReviewError(f"cannot read the wide part from {path}: {exc}") from None
+    members = int(config["model"].get("members", 1)) if config["kind"] == "lstm_ensemble" else 1
+    return wide, float(mix[members])

@@ -1,0 +1,163 @@
+"""sentireview.explain: exact wide shares, occlusion shares, token alignment, sentences."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sentireview import explain
+from sentireview.explain import Explainer, align_tokens, groups, sentences
+from sentireview.models.wide import ngram_hashes
+from sentireview.predict import Predictor
+from sentireview.text import clean_words
+from tests.test_ensemble import make_run
+from tests.test_export import build_tiny_lstm, build_tiny_transformer
+
+
+def logit(p: float) -> float:
+    return math.log(p) - math.log1p(-p)
+
+
+# -- the wide part, exactly -------------------------------------------------------------
+
+
+@given(st.lists(st.integers(0, 40), min_size=1, max_size=30), st.integers(1, 3),
+       st.sampled_from([2, 7, 211]))
+def test_numpy_ngrams_are_the_models_buckets(ids, orders, buckets):
+    """Same distinct buckets as the model's own hashing (repeats included)."""
+    ids_t = torch.tensor([ids])
+    theirs = ngram_hashes(ids_t, torch.tensor([len(ids)]), orders, buckets)[0]
+    theirs = {int(b) for b in theirs if b != 0}
+    ours = {b for _, _, b in explain.ngram_occurrences(np.array(ids), orders, buckets)}
+    assert ours == theirs
+
+
+@given(st.lists(st.integers(0, 12), min_size=1, max_size=25), st.integers(1, 3))
+def test_wide_shares_add_up_to_the_wide_logit(ids, orders):
+    weights = np.random.default_rng(len(ids)).normal(size=97)
+    shares = explain.wide_shares(np.array(ids), weights, orders)
+    assert shares.shape == (len(ids),)
+    assert shares.sum() == pytest.approx(explain.wide_logit(np.array(ids), weights, orders))
+
+
+def test_a_repeated_word_shares_its_weight():
+    weights = np.zeros(97)
+    bucket = explain.ngram_occurrences(np.array([5]), 1, 97)[0][2]
+    weights[bucket] = 1.2
+    shares = explain.wide_shares(np.array([5, 3, 5]), weights, 1)
+    assert shares.tolist() == pytest.approx([0.6, 0.0, 0.6])
+
+
+def test_wide_model_explanation_matches_its_parts(tmp_path):
+    """The wide shares of a review add up to mix * the model's own wide logit, and the score
+    is the predictor's."""
+    run = make_run(tmp_path / "run", seed=1)
+    predictor = Predictor.load(run, backend="torch")
+    explainer = Explainer(predictor)
+    assert explainer.method == "exact n-gram weights + LSTM occlusion"
+    review = "A great film, great cast; the plot is thin but the ending is wonderful!"
+    found = explainer.explain(review)
+    assert found.score == pytest.approx(predictor.predict_proba([review])[0], abs=1e-6)
+    model = predictor.backend.model
+    feed = predictor.encode([clean_words(review)])
+    with torch.no_grad():
+        parts = model(torch.from_numpy(feed["ids"]), torch.from_numpy(feed["lengths"]), parts=True)
+    ids = feed["ids"][0]
+    wide = explainer.wide_mix * explain.wide_shares(ids, explainer.wide, explainer.orders)
+    assert wide.sum() == pytest.approx(float(model.mix[1] * parts[0, 1]), abs=1e-4)
+
+
+# -- occlusion ---------------------------------------------------------------------------
+
+
+def test_word_weights_of_a_plain_lstm_are_leave_one_out(tmp_path):
+    run = build_tiny_lstm(tmp_path / "run")
+    predictor = Predictor.load(run, backend="torch")
+    explainer = Explainer(predictor)
+    assert explainer.method == "word occlusion"
+    review = "A wonderful film with a great cast"
+    found = explainer.explain(review)
+    words = predictor.prepare_text(review).split()
+    full = logit(predictor.predict_proba([" ".join(words)], prepared=True)[0])
+    by_word = {review[s.start : s.end].lower(): s.weight for s in found.spans}
+    for i, word in enumerate(words):
+        rest = " ".join(words[:i] + words[i + 1 :])
+        expected = full - logit(predictor.predict_proba([rest], prepared=True)[0])
+        assert by_word[word] == pytest.approx(expected, abs=1e-4), word
+
+
+def test_long_reviews_are_read_in_at_most_max_variants_groups(tmp_path, monkeypatch):
+    run = build_tiny_lstm(tmp_path / "run")
+    predictor = Predictor.load(run, backend="torch")
+    rows = []
+    real = predictor.backend.log_odds
+    monkeypatch.setattr(predictor.backend, "log_odds",
+                        lambda feed: rows.append(len(feed["ids"])) or real(feed))
+    found = Explainer(predictor).explain("good film and a bad plot " * 40)
+    assert len(rows) == 1 and explain.MAX_VARIANTS - 2 <= rows[0] - 1 <= explain.MAX_VARIANTS
+    assert 0 < len(found.spans) <= explain.MAX_SPANS
+
+
+def test_transformer_spans_are_sentences(tmp_path):
+    run = build_tiny_transformer(tmp_path / "run")
+    predictor = Predictor.load(run, backend="torch")
+    explainer = Explainer(predictor)
+    review = "Great film. The plot was awful!  But I loved the music?"
+    found = explainer.explain(review)
+    assert [review[s.start : s.end] for s in found.spans] == [
+        "Great film.", "The plot was awful!", "But I loved the music?"]
+    full = logit(predictor.predict_proba([review])[0])
+    without = logit(predictor.predict_proba(["Great film.   But I loved the music?"])[0])
+    assert found.spans[1].weight == pytest.approx(full - without, abs=1e-4)
+    assert found.method == "sentence occlusion"
+
+
+# -- finding the tokens in the text ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("LOVED it!!!", ["LOVED", "it", "!", "!", "!"]),
+        ("Sooooo good", ["Sooooo", "good"]),
+        ("It doesn’t work", ["It", "doesn’t", "work"]),
+        ("it does n't work", ["it", "does n't", "work"]),
+        ("😀 Café naïve 👍🏽 plot", ["Café", "naïve", "plot"]),
+        ("great<br /><br />cast :D", ["great", "cast", ":D"]),
+    ],
+)
+def test_tokens_are_found_in_the_text(text, expected):
+    tokens = clean_words(text).split()
+    spans = align_tokens(text, tokens)
+    assert [text[a:b] for a, b in spans] == expected
+
+
+def test_a_missing_token_does_not_shift_the_others():
+    spans = align_tokens("good film, bad plot", ["good", "café", "film", "bad", "plot"])
+    assert spans == [(0, 4), None, (5, 9), (11, 14), (15, 19)]
+
+
+@given(st.text(max_size=80))
+def test_spans_are_ordered_and_disjoint(text):
+    spans = [s for s in align_tokens(text, clean_words(text).split()) if s is not None]
+    for a, b in spans:
+        assert 0 <= a < b <= len(text)
+    assert all(b1 <= a2 for (_, b1), (a2, _) in zip(spans, spans[1:], strict=False))
+
+
+def test_groups_cover_everything_in_order():
+    assert groups(5, 24) == [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)]
+    assert groups(0) == []
+    runs = groups(230, 24)
+    assert len(runs) <= 24 and runs[0][0] == 0 and runs[-1][1] == 230
+    assert all(b == c for (_, b), (c, _) in zip(runs, runs[1:], strict=False))
+
+
+def test_sentences_without_surrounding_space():
+    text = "  One. Two!!\nThree?  four"
+    assert [text[a:b] for a, b in sentences(text)] == ["One.", "Two!!", "Three?", "four"]
