@@ -55,16 +55,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "prepare",
         help="clean and split reviews into parquet files",
         description=(
-            "Read SOURCE (the aclImdb folder, aclImdb_v1.tar.gz itself, or a CSV with "
-            "review,sentiment columns), clean every review with the chosen recipe and write "
-            "OUT/{train,valid,test,unsup}.parquet and OUT/manifest.json."
+            "Read SOURCE (the aclImdb folder, aclImdb_v1.tar.gz itself, or a CSV: Kaggle's "
+            "review,sentiment or the tutorial's prepared ,review,label with labels 0/1), clean "
+            "every review with the chosen recipe and write "
+            "OUT/{train,valid,test,unsup}.parquet and OUT/manifest.json. Rows of a tutorial CSV "
+            "with an empty review are skipped, named in a warning and counted in the manifest."
         ),
     )
     prep.add_argument(
         "source",
         type=Path,
         metavar="SOURCE",
-        help="aclImdb folder, aclImdb_v1.tar.gz, or a CSV (review,sentiment)",
+        help="aclImdb folder, aclImdb_v1.tar.gz, or a CSV (review,sentiment or ,review,label)",
     )
     prep.add_argument("--out", type=Path, required=True, help="output folder")
     prep.add_argument(

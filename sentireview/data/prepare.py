@@ -1,4 +1,5 @@
-"""Source (aclImdb folder, .tar.gz or Kaggle CSV) -> parquet splits + ``manifest.json``.
+"""Source (aclImdb folder, .tar.gz, or a CSV in Kaggle's or the tutorial's layout) -> parquet
+splits + ``manifest.json``.
 
 The output follows docs/ARCHITECTURE.md ("Prepared dataset"). The whole folder is written into
 a temporary folder next to ``out`` and renamed into place at the end, so a failure (bad input,
@@ -39,6 +40,7 @@ DEFAULT_SEED = 17  # the tutorial's torch seed; its own split set none
 TUTORIAL_FRACTIONS = (0.7, 0.1, 0.2)  # train, valid, test over all labelled reviews
 OFFICIAL_VALID_FRACTION = 0.1  # of the official train set
 MANIFEST_FORMAT = 1
+SKIPPED_ROWS_LISTED = 100  # in the manifest; all of them are counted
 
 SCHEMA = pa.schema(
     [
@@ -173,6 +175,26 @@ def count_duplicates(raws: Sequence[str], parts: dict[str, np.ndarray]) -> dict[
     }
 
 
+def source_entry(source: Path, reviews: Reviews) -> dict[str, Any]:
+    """The manifest's ``source``: path, kind, for a CSV its layout (``kaggle`` or
+    ``tutorial``), and checksum."""
+    entry: dict[str, Any] = {"path": str(source), "kind": reviews.kind}
+    if reviews.kind == "csv":
+        entry["layout"] = reviews.layout
+    entry["sha256"] = reviews.sha256
+    return entry
+
+
+def count_skipped(reviews: Reviews) -> dict[str, Any]:
+    """Rows of the source left out: ``empty_review`` counts the rows of a tutorial-layout CSV
+    whose review is empty or only whitespace; ``first_rows`` lists the first
+    :data:`SKIPPED_ROWS_LISTED` of them (1-based data rows)."""
+    return {
+        "empty_review": len(reviews.skipped),
+        "first_rows": reviews.skipped[:SKIPPED_ROWS_LISTED],
+    }
+
+
 def prepare(
     source: Path,
     out: Path,
@@ -220,7 +242,7 @@ def prepare(
 
     manifest: dict[str, Any] = {
         "format": MANIFEST_FORMAT,
-        "source": {"path": str(source), "kind": reviews.kind, "sha256": reviews.sha256},
+        "source": source_entry(source, reviews),
         "recipe": recipe,
         "split": split,
         "seed": seed,
@@ -229,6 +251,7 @@ def prepare(
             for name, idx in parts.items()
         },
         "duplicates": count_duplicates(reviews.raws, parts),
+        "skipped": count_skipped(reviews),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "sentireview_version": __version__,
     }

@@ -1,4 +1,5 @@
-"""Read reviews from the three source formats: the aclImdb folder, its .tar.gz, a Kaggle CSV.
+"""Read reviews from the source formats: the aclImdb folder, its .tar.gz, a CSV (Kaggle's
+layout or the tutorial's own prepared files, see :func:`read_csv`).
 
 Every reader returns a :class:`Reviews` (plain column lists, in a deterministic order) or
 raises :class:`~sentireview.errors.DataError` with a one-line message naming the file and,
@@ -15,6 +16,7 @@ import os
 import re
 import tarfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +37,9 @@ CSV_LABELS = {"negative": 0, "positive": 1}
 @dataclass
 class Reviews:
     """Reviews as columns. ``group`` is the aclImdb folder a review came from (``train``,
-    ``test``) or ``all`` for a CSV; unlabelled reviews have label -1."""
+    ``test``) or ``all`` for a CSV; unlabelled reviews have label -1. For a CSV, ``layout`` is
+    ``kaggle`` or ``tutorial`` and ``skipped`` the 1-based data rows left out for an empty
+    review."""
 
     kind: str  # "aclimdb" | "csv"
     path: Path
@@ -45,6 +49,8 @@ class Reviews:
     raws: list[str] = field(default_factory=list)
     labels: list[int] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
+    layout: str = ""
+    skipped: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -59,7 +65,7 @@ class Reviews:
 
 def read_source(path: Path) -> Reviews:
     """Read an aclImdb folder (or a folder holding ``aclImdb/``), an aclImdb tar archive, or a
-    CSV with ``review,sentiment`` columns."""
+    CSV with ``review,sentiment`` (Kaggle) or ``,review,label`` (the tutorial) columns."""
     path = Path(path)
     if path.is_dir():
         if not (path / "train").is_dir() and (path / "aclImdb").is_dir():
@@ -164,9 +170,126 @@ def read_aclimdb_tar(path: Path) -> Reviews:
     return _sorted(reviews)
 
 
+@dataclass(frozen=True)
+class CsvLayout:
+    """One CSV layout: the column holding the label, how labels are spelled, and whether a row
+    with an empty review stops the read (``False``) or is skipped and reported (``True``)."""
+
+    name: str
+    label_column: str
+    labels: dict[str, int]
+    expected: str  # the labels, as an error message names them
+    skips_empty: bool
+
+
+KAGGLE = CsvLayout("kaggle", "sentiment", CSV_LABELS, "'positive' or 'negative'", False)
+# The tutorial's own prepared CSVs: a pandas index column with an empty name, ``review`` and
+# ``label`` (1 = positive). Read for their format only: no model of this project trains on them.
+TUTORIAL = CsvLayout("tutorial", "label", {"0": 0, "1": 1}, "0 or 1", True)
+CSV_LAYOUTS = (KAGGLE, TUTORIAL)
+NAMED_ROWS = 10  # skipped rows named in the warning; the rest are counted
+
+
+def _column_list(header: list[str]) -> str:
+    return ", ".join(name or "''" for name in header)
+
+
+def csv_layout(path: Path, header: list[str]) -> CsvLayout:
+    """The layout a CSV header row (names stripped and lower-cased) belongs to, or a
+    :class:`DataError` when the columns are missing, repeated or fit both layouts."""
+    found = _column_list(header)
+    named = [name for name in header if name]
+    repeated = sorted({name for name in named if named.count(name) > 1})
+    if repeated:
+        raise DataError(f"{path}: header row: column {repeated[0]!r} appears twice ({found})")
+    if "review" not in header:
+        raise DataError(f"{path}: header row: missing column 'review' (found {found})")
+    matches = [layout for layout in CSV_LAYOUTS if layout.label_column in header]
+    if len(matches) > 1:
+        raise DataError(
+            f"{path}: header row: both 'sentiment' (Kaggle layout) and 'label' (tutorial "
+            f"layout) columns, so the labels are ambiguous (found {found})"
+        )
+    if not matches:
+        raise DataError(
+            f"{path}: header row: no label column; expected 'sentiment' (Kaggle layout "
+            f"review,sentiment) or 'label' (tutorial layout ,review,label) (found {found})"
+        )
+    return matches[0]
+
+
+def _check_fields(fields: list[str], width: int, where: str) -> None:
+    """Refuse a row with the wrong number of fields or bytes that are not UTF-8."""
+    if len(fields) != width:
+        raise DataError(f"{where}: {len(fields)} fields, the header has {width}")
+    for value in fields:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise DataError(f"{where}: not valid UTF-8") from None
+
+
+def _label(layout: CsvLayout, value: str, where: str) -> int:
+    label = layout.labels.get(value.strip().lower())
+    if label is None:
+        raise DataError(
+            f"{where}: unknown {layout.label_column} {value!r} (expected {layout.expected})"
+        )
+    return label
+
+
+def _name_skipped(path: Path, names: list[str]) -> None:
+    """Warn (on stderr, through the CLI's logging) which rows were skipped, at most
+    :data:`NAMED_ROWS` of them by name."""
+    if not names:
+        return
+    listed = ", ".join(names[:NAMED_ROWS])
+    more = f" and {len(names) - NAMED_ROWS} more" if len(names) > NAMED_ROWS else ""
+    log.warning(
+        "%s: skipped %d row(s) with an empty review: %s%s", path, len(names), listed, more
+    )
+
+
+def _read_rows(reader: Iterator[list[str]], header: list[str], reviews: Reviews) -> None:
+    """Append the data rows of a CSV, its header already read, to ``reviews``."""
+    path, layout = reviews.path, csv_layout(reviews.path, header)
+    reviews.layout = layout.name
+    col_review, col_label = header.index("review"), header.index(layout.label_column)
+    index_col = 0 if header[0] == "" else None  # the tutorial's pandas index
+    skipped: list[str] = []
+    row = 0
+    for fields in reader:
+        if not fields:  # a blank line
+            continue
+        row += 1
+        where = f"{path}: row {row}"
+        _check_fields(fields, len(header), where)
+        review = fields[col_review]
+        if layout.skips_empty and not review.strip():
+            reviews.skipped.append(row)
+            index = "" if index_col is None else f" (index {fields[index_col].strip()})"
+            skipped.append(f"row {row}{index}")
+            continue
+        label = _label(layout, fields[col_label], where)
+        if not review.strip():
+            raise DataError(f"{where}: empty review")
+        reviews.append(f"csv/{row}", -1, review, label, "all")
+    _name_skipped(path, skipped)
+
+
 def read_csv(path: Path) -> Reviews:
-    """Read a CSV with ``review`` and ``sentiment`` (``positive``/``negative``) columns, such as
-    Kaggle's "IMDB Dataset.csv". Ids are ``csv/<row>``, the 1-based data row."""
+    """Read a CSV in one of two layouts, told apart by the header row:
+
+    - ``kaggle``: ``review`` and ``sentiment`` (``positive``/``negative``) columns, such as
+      Kaggle's "IMDB Dataset.csv". A row with an empty review is an error.
+    - ``tutorial``: the tutorial's own prepared CSVs, ``,review,label`` (a pandas index column
+      with an empty name, then labels 0/1, 1 = positive). Rows whose review is empty or only
+      whitespace are skipped, named in a warning and listed in ``Reviews.skipped``. These files
+      are read for their format only: no model of this project trains on them.
+
+    Other columns are ignored; a header with both label columns, or neither, is refused.
+    Ids are ``csv/<row>``, the 1-based data row (skipped rows keep their number).
+    """
     path = Path(path)
     data = path.read_bytes()
     if not data.strip():
@@ -179,39 +302,14 @@ def read_csv(path: Path) -> Reviews:
         header = [name.strip().lower() for name in next(reader)]
         if header == [""] or not header:
             raise DataError(f"{path}: empty header row")
-        missing = [c for c in ("review", "sentiment") if c not in header]
-        if missing:
-            raise DataError(
-                f"{path}: header row: missing column {missing[0]!r} (found {', '.join(header)})"
-            )
-        col_review, col_label = header.index("review"), header.index("sentiment")
-        row = 0
-        for fields in reader:
-            if not fields:  # a blank line
-                continue
-            row += 1
-            where = f"{path}: row {row}"
-            if len(fields) != len(header):
-                raise DataError(f"{where}: {len(fields)} fields, the header has {len(header)}")
-            for value in fields:
-                try:
-                    value.encode("utf-8")
-                except UnicodeEncodeError:
-                    raise DataError(f"{where}: not valid UTF-8") from None
-            review, sentiment = fields[col_review], fields[col_label].strip().lower()
-            if sentiment not in CSV_LABELS:
-                raise DataError(
-                    f"{where}: unknown sentiment {fields[col_label]!r} "
-                    "(expected 'positive' or 'negative')"
-                )
-            if not review.strip():
-                raise DataError(f"{where}: empty review")
-            reviews.append(f"csv/{row}", -1, review, CSV_LABELS[sentiment], "all")
+        _read_rows(reader, header, reviews)
     except StopIteration:
         raise DataError(f"{path}: empty file") from None
     except csv.Error as exc:
         raise DataError(f"{path}: line {reader.line_num}: {exc}") from None
+    if not reviews.ids and reviews.skipped:
+        raise DataError(f"{path}: all {len(reviews.skipped)} data rows have an empty review")
     if not reviews.ids:
         raise DataError(f"{path}: no data rows after the header")
-    log.info("read %d reviews from %s", len(reviews), path)
+    log.info("read %d reviews from %s (%s layout)", len(reviews), path, reviews.layout)
     return reviews

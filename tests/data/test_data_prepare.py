@@ -1,9 +1,11 @@
-"""`sentireview.data.prepare` on tiny invented sources: folder, archive, CSV, bad input."""
+"""`sentireview.data.prepare` on tiny invented sources: folder, archive, CSV (Kaggle's and the
+tutorial's layout), bad input."""
 
 from __future__ import annotations
 
 import csv
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +19,7 @@ from sentireview.data.prepare import (
     prepare,
     stratified_split,
 )
+from sentireview.data.sources import NAMED_ROWS
 from sentireview.errors import DataError
 from sentireview.text import clean_recommended, clean_tutorial, plain_text
 
@@ -43,6 +46,29 @@ def _csv_rows(n: int) -> list[list[str]]:
     return rows
 
 
+def _write_tutorial_csv(path: Path, rows: list[tuple[int, str, int]]) -> Path:
+    """The tutorial's prepared layout: an unnamed pandas index column, ``review``, ``label``."""
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["", "review", "label"])
+        writer.writerows(rows)
+    return path
+
+
+def _tutorial_rows(n: int) -> list[tuple[int, str, int]]:
+    """``n`` invented labelled reviews, then three empty ones and two repeats, with a shuffled
+    index as the tutorial's split leaves it."""
+    rows = []
+    for i in range(n):
+        mood = "a joy from start to end :)" if i % 2 else "a dreary slog, skip it :("
+        rows.append((1000 - 7 * i, f"Picture {i} <br />was {mood}", i % 2))
+    rows.insert(3, (501, "", 1))  # data row 4
+    rows.insert(9, (502, "   ", 0))  # data row 10
+    rows.insert(20, (503, "\t \n", 1))  # data row 21
+    rows += [rows[0], rows[5]]  # repeats, kept
+    return rows
+
+
 def test_aclimdb_folder_official_split(tmp_path, aclimdb):
     out = tmp_path / "prepared"
     manifest = prepare(aclimdb, out, workers=1)
@@ -57,6 +83,8 @@ def test_aclimdb_folder_official_split(tmp_path, aclimdb):
     assert manifest["split"] == "official" and manifest["seed"] == 17
     assert manifest["recipe"] == "tutorial"
     assert manifest["source"]["kind"] == "aclimdb" and len(manifest["source"]["sha256"]) == 64
+    assert "layout" not in manifest["source"]  # only a CSV has one
+    assert manifest["skipped"] == {"empty_review": 0, "first_rows": []}
     # 12 labelled train reviews -> 90/10 per label; test = the 9 test reviews (one duplicate).
     assert manifest["counts"] == {
         "train": {"0": 5, "1": 5},
@@ -99,7 +127,8 @@ def test_csv_gets_the_tutorial_split(tmp_path):
     source = _write_csv(tmp_path / "IMDB Dataset.csv", _csv_rows(40))
     manifest = prepare(source, tmp_path / "p", workers=1)
     assert manifest["split"] == "tutorial" and "no official test set" in manifest["split_note"]
-    assert manifest["source"]["kind"] == "csv"
+    assert manifest["source"]["kind"] == "csv" and manifest["source"]["layout"] == "kaggle"
+    assert manifest["skipped"] == {"empty_review": 0, "first_rows": []}
     assert manifest["counts"] == {
         "train": {"0": 15, "1": 14},
         "valid": {"0": 2, "1": 2},
@@ -113,6 +142,54 @@ def test_csv_gets_the_tutorial_split(tmp_path):
     assert first["rating"] == -1 and first["label"] == 0
     with pytest.raises(DataError, match="no official test set"):
         prepare(source, tmp_path / "q", split="official")
+
+
+def test_tutorial_csv_layout_skips_empty_reviews_and_keeps_repeats(tmp_path, caplog):
+    rows = _tutorial_rows(40)
+    source = _write_tutorial_csv(tmp_path / "train_prepared.csv", rows)
+    with caplog.at_level(logging.WARNING, logger="sentireview.data.sources"):
+        manifest = prepare(source, tmp_path / "p", workers=1)
+    assert manifest["source"]["kind"] == "csv" and manifest["source"]["layout"] == "tutorial"
+    assert manifest["split"] == "tutorial"
+    assert manifest["skipped"] == {"empty_review": 3, "first_rows": [4, 10, 21]}
+    assert manifest["duplicates"]["extra_copies"] == 2
+    assert sum(sum(c.values()) for c in manifest["counts"].values()) == 42  # 45 rows - 3 empty
+    out = [r for s in ("train", "valid", "test") for r in _read(tmp_path / "p", s).to_pylist()]
+    assert len(out) == 42 and {"csv/4", "csv/10", "csv/21"}.isdisjoint(r["id"] for r in out)
+    for r in out:  # label 1 is positive, 0 negative, whatever the row's place
+        assert r["label"] == (1 if "a joy" in r["raw"] else 0)
+        assert r["label"] == rows[int(r["id"].removeprefix("csv/")) - 1][2]
+    assert {r["label"] for r in out} == {0, 1}
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == [
+        f"{source}: skipped 3 row(s) with an empty review: "
+        "row 4 (index 501), row 10 (index 502), row 21 (index 503)"
+    ]
+
+
+def test_many_skipped_rows_are_named_up_to_a_bound(tmp_path, caplog, monkeypatch):
+    rows = [(i, "" if i % 3 == 0 else f"Scene {i} felt {'bright' if i % 2 else 'flat'}", i % 2)
+            for i in range(60)]  # fmt: skip
+    source = _write_tutorial_csv(tmp_path / "messy.csv", rows)
+    monkeypatch.setattr("sentireview.data.prepare.SKIPPED_ROWS_LISTED", 5)
+    with caplog.at_level(logging.WARNING, logger="sentireview.data.sources"):
+        manifest = prepare(source, tmp_path / "p", workers=1)
+    assert manifest["skipped"] == {"empty_review": 20, "first_rows": [1, 4, 7, 10, 13]}
+    [message] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    named = ", ".join(f"row {i + 1} (index {i})" for i in range(0, 30, 3))
+    assert NAMED_ROWS == 10
+    assert message == f"{source}: skipped 20 row(s) with an empty review: {named} and 10 more"
+
+
+def test_tutorial_csv_without_the_index_column(tmp_path, caplog):
+    source = tmp_path / "no_index.csv"
+    source.write_text("review,label\nA warm little film,1\n,0\nA cold dull film,0\n", "utf-8")
+    with caplog.at_level(logging.WARNING, logger="sentireview.data.sources"):
+        manifest = prepare(source, tmp_path / "p", workers=1)
+    assert manifest["source"]["layout"] == "tutorial" and manifest["skipped"]["empty_review"] == 1
+    assert caplog.records[-1].getMessage().endswith("empty review: row 2")
+    rows = [r for s in ("train", "valid", "test") for r in _read(tmp_path / "p", s).to_pylist()]
+    assert sorted((r["id"], r["label"]) for r in rows) == [("csv/1", 1), ("csv/3", 0)]
 
 
 def test_split_is_deterministic_and_stratified():
@@ -167,6 +244,19 @@ BAD_CSV = {
     ),
     "ragged row": (b"review,sentiment\nok,negative,extra\n", "row 1: 3 fields"),
     "empty review": (b"review,sentiment\n  ,negative\n", "row 1: empty review"),
+    "both label columns": (
+        b"review,sentiment,label\ngood,positive,1\n",
+        "header row: both 'sentiment' \\(Kaggle layout\\) and 'label' \\(tutorial layout\\)",
+    ),
+    "no label column": (b",review,stars\n0,good,9\n", "header row: no label column"),
+    "tutorial without review": (b",text,label\n0,good,1\n", "missing column 'review'"),
+    "repeated column": (b"review,label,label\ngood,1,1\n", "column 'label' appears twice"),
+    "tutorial label 2": (
+        b",review,label\n0,good,1\n1,meh,2\n",
+        "row 2: unknown label '2' \\(expected 0 or 1\\)",
+    ),
+    "tutorial label word": (b",review,label\n0,good,positive\n", "row 1: unknown label"),
+    "tutorial all empty": (b",review,label\n0,,1\n1, ,0\n", "all 2 data rows have an empty"),
 }
 
 
