@@ -138,9 +138,9 @@ class Run:
     latencies: list[float] = field(default_factory=list, repr=False)
 
 
-def _request_bytes(review: str) -> bytes:
+def _request_bytes(review: str, path: str) -> bytes:
     body = json.dumps({"review": review}).encode()
-    head = (f"POST /predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")
     return head.encode() + body
 
@@ -174,8 +174,10 @@ def _exchange(port: int, request: bytes) -> bool:
 
 def drive(port: int, server: str, reviews: list[str], concurrency: int, total: int,
           max_seconds: float) -> Run:
-    """``total`` POST /predict (or until ``max_seconds``) from ``concurrency`` threads."""
-    requests_ = [_request_bytes(r) for r in reviews]
+    """``total`` POSTs of one review (or until ``max_seconds``) from ``concurrency`` threads."""
+    # The project's JSON API; the tutorial's server answers JSON at its own /predict.
+    path = "/predict" if server.startswith("tutorial") else "/api/predict"
+    requests_ = [_request_bytes(r, path) for r in reviews]
     lock = threading.Lock()
     counter = iter(range(total))
     latencies: list[float] = []
@@ -287,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         proc = start_tutorial(port, args.model, RESULTS / "tutorial.log")
         try:
             wait_ready(port, proc)
-            drive(port, "warm-up", reviews, 1, 50, 60)
+            drive(port, "tutorial warm-up", reviews, 1, 50, 60)
             for c in args.concurrency:
                 n = args.short_requests
                 runs.append(drive(port, "tutorial", reviews, c, n, args.max_seconds))

@@ -76,20 +76,27 @@ class Explanation:
     method: str  # how the weights were measured, in a few words
 
 
-def ngram_occurrences(ids: np.ndarray, orders: int, buckets: int) -> list[tuple[int, int, int]]:
-    """``(start, n, bucket)`` of every n-gram of 1 to ``orders`` words of ``ids`` (one review)."""
+def ngram_occurrences(
+    ids: np.ndarray, orders: int, buckets: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(starts, sizes, buckets)``: every n-gram of 1 to ``orders`` words of ``ids`` (one
+    review), as three int64 arrays of equal length."""
     ids = np.asarray(ids, dtype=np.int64)
     modulus = buckets - 1
-    found: list[tuple[int, int, int]] = []
+    starts, sizes, found = [], [], []
     h = ids
     for n in range(1, orders + 1):
         if n > 1:
             if len(ids) - n + 1 <= 0:
                 break
             h = (h[:-1] * _HASH_PRIMES[(n - 2) % 2] + ids[n - 1 :]) % modulus
-        bucket = (h + n * _ORDER_OFFSET) % modulus + 1
-        found.extend((int(i), n, int(b)) for i, b in enumerate(bucket))
-    return found
+        found.append((h + n * _ORDER_OFFSET) % modulus + 1)
+        starts.append(np.arange(len(h), dtype=np.int64))
+        sizes.append(np.full(len(h), n, dtype=np.int64))
+    if not found:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    return np.concatenate(starts), np.concatenate(sizes), np.concatenate(found)
 
 
 def wide_shares(ids: np.ndarray, weights: np.ndarray, orders: int) -> np.ndarray:
@@ -97,21 +104,22 @@ def wide_shares(ids: np.ndarray, weights: np.ndarray, orders: int) -> np.ndarray
 
     Each distinct bucket counts once per review (binary features), so its weight is split
     evenly over its occurrences and then over each occurrence's words."""
+    starts, sizes, found = ngram_occurrences(ids, orders, len(weights))
     shares = np.zeros(len(ids), dtype=np.float64)
-    occurrences: dict[int, list[tuple[int, int]]] = {}
-    for start, n, bucket in ngram_occurrences(ids, orders, len(weights)):
-        occurrences.setdefault(bucket, []).append((start, n))
-    for bucket, places in occurrences.items():
-        part = float(weights[bucket]) / len(places)
-        for start, n in places:
-            shares[start : start + n] += part / n
+    if not len(found):
+        return shares
+    _, inverse, counts = np.unique(found, return_inverse=True, return_counts=True)
+    per_word = weights[found].astype(np.float64).reshape(-1) / counts[inverse] / sizes
+    for k in range(orders):  # word k of each n-gram that has one
+        has = sizes > k
+        np.add.at(shares, starts[has] + k, per_word[has])
     return shares
 
 
 def wide_logit(ids: np.ndarray, weights: np.ndarray, orders: int) -> float:
     """The wide logit of one review (before the mix weight): the distinct buckets' sum."""
-    buckets = {b for _, _, b in ngram_occurrences(ids, orders, len(weights))}
-    return float(sum(float(weights[b]) for b in buckets))
+    found = np.unique(ngram_occurrences(ids, orders, len(weights))[2])
+    return float(weights[found].astype(np.float64).sum())
 
 
 _APOSTROPHE = "['\u2019\u2018\u02bc]"
