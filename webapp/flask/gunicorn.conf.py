@@ -12,9 +12,15 @@ request at a time per worker, each prediction on one compute thread, so N worker
 cores without oversubscription. The worker class (``senti_api.server.BufferingWorker``)
 reads each request whole with gunicorn's asyncio worker before the app runs, so a slow client
 holds a socket, not a worker; gunicorn's own error answers (414, 431, ...) are JSON.
+
+``/metrics`` adds up the counts of all workers through files in ``PROMETHEUS_MULTIPROC_DIR``
+(prometheus-client's multiprocess mode): an operator's folder, or else a fresh temporary one
+(removed on exit); emptied of earlier runs' files at start-up.
 """
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 _here = Path(__file__).resolve().parent
@@ -29,6 +35,42 @@ for _name, _path in (("SENTIREVIEW_MODEL_DIR", _here / "ml_model"),
                      ("SENTIREVIEW_STATIC_DIR", _here.parent / "react" / "dist")):
     if not os.environ.get(_name, "").strip():
         os.environ[_name] = str(_path)
+
+# Metrics (senti_api/metrics.py). prometheus_client picks its multiprocess mode when first
+# imported, which the master does when it loads the worker class: set the folder here, before.
+_METRICS_DIR_MADE = "_SENTIREVIEW_METRICS_DIR_MADE"  # the folder this file made (removed on exit)
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip():
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="sentireview-metrics-")
+    os.environ[_METRICS_DIR_MADE] = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+# The files prometheus_client writes there (only these are removed from an operator's folder).
+_METRICS_FILES = ("counter_", "gauge_", "histogram_", "summary_")
+
+
+def on_starting(server):
+    """Once, in the master: forget the values of an earlier run (their pids may be reused)."""
+    folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    stale = [p for p in folder.glob("*.db") if p.name.startswith(_METRICS_FILES)]
+    for path in stale:
+        path.unlink(missing_ok=True)
+    server.log.info("metrics folder (PROMETHEUS_MULTIPROC_DIR): %s (%d stale files removed)",
+                    folder, len(stale))
+
+
+def child_exit(server, worker):
+    """In the master, for each worker that exited: drop its live gauges (the models it served);
+    its counters stay, so no request is uncounted."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """The temporary metrics folder goes with the server (an operator's own stays)."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "")
+    if folder and os.environ.get(_METRICS_DIR_MADE) == folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
 
 bind = f"{os.environ.get('HOST') or '0.0.0.0'}:{os.environ.get('PORT') or '8000'}"
 workers = int(os.environ.get("WEB_CONCURRENCY") or 2)

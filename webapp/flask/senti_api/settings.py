@@ -53,6 +53,9 @@ class Settings:
     #: SENTIREVIEW_PREDICT_TIMEOUT: seconds a prediction may take before the request gets a
     #: 503 (under gunicorn's 30 s worker timeout, which would kill the worker instead).
     predict_timeout: int = 20
+    #: SENTIREVIEW_METRICS: ``1`` (default) serves Prometheus metrics at ``/metrics`` and
+    #: records every request; ``0`` turns both off (true/false, yes/no, on/off also read).
+    metrics: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -75,6 +78,17 @@ class Settings:
                 raise SettingsError(f"SENTIREVIEW_{name} must be a positive integer, got {raw!r}")
             return value
 
+        def flag(name: str, default: bool) -> bool:
+            raw = get(name)
+            if raw is None:
+                return default
+            value = raw.lower()
+            if value in ("1", "true", "yes", "on"):
+                return True
+            if value in ("0", "false", "no", "off"):
+                return False
+            raise SettingsError(f"SENTIREVIEW_{name} must be 1 or 0, got {raw!r}")
+
         backend = get("BACKEND") or cls.backend
         if backend not in ("auto", "onnx", "torch"):
             raise SettingsError(f"SENTIREVIEW_BACKEND must be auto, onnx or torch, got {backend!r}")
@@ -90,4 +104,5 @@ class Settings:
             cors_origins=origins,
             threads=positive_int("THREADS", cls.threads),
             predict_timeout=positive_int("PREDICT_TIMEOUT", cls.predict_timeout),
+            metrics=flag("METRICS", cls.metrics),
         )
