@@ -202,6 +202,8 @@ def test_web_app_imports_and_serves_without_torch(exported):
         f"app = create_app({{'MODEL_DIR': {str(exported)!r}}})\n"
         "r = app.test_client().post('/predict', json={'review': 'a great film'})\n"
         "assert r.status_code == 200, r.data\n"
+        "r = app.test_client().post('/api/explain', json={'review': 'a great film'})\n"
+        "assert r.status_code == 200 and r.get_json()['spans'], r.data\n"
         "print(app.test_client().get('/api/model').get_json()['backend'])\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

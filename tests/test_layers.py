@@ -33,6 +33,7 @@ LAYERS = {
     "sentireview.training": 3,
     "sentireview.baselines": 3,
     "sentireview.predict": 3,
+    "sentireview.explain": 3,
     "sentireview.backends": 3,
     "sentireview.evaluate": 4,
     "sentireview.export": 4,
@@ -47,11 +48,12 @@ LAYERS = {
 #: Side by side on layer 3: neither imports the other.
 SIDES = {
     "training": ("sentireview.training", "sentireview.baselines"),
-    "prediction": ("sentireview.predict", "sentireview.backends"),
+    "prediction": ("sentireview.predict", "sentireview.explain", "sentireview.backends"),
 }
 #: What the web app may import from the library: serving and what it stands on.
 WEB_ALLOWED = (
     "sentireview.predict",
+    "sentireview.explain",
     "sentireview.backends",
     "sentireview.artifact",
     "sentireview.kinds",
@@ -149,7 +151,8 @@ def test_the_web_app_imports_only_what_serving_needs(name):
 def test_serving_loads_no_torch_data_or_training():
     """Importing the web app and the prediction side, as a worker does, loads none of them."""
     modules = [n for n in MODULES if n.startswith("senti_api")]
-    modules += ["sentireview.predict", "sentireview.backends.onnx", "sentireview.artifact"]
+    modules += ["sentireview.predict", "sentireview.explain", "sentireview.backends.onnx",
+                "sentireview.artifact"]
     code = (
         "import importlib, sys\n"
         f"for m in {modules!r}: importlib.import_module(m)\n"

@@ -4,12 +4,15 @@ tests need neither torch nor a trained model (the real-model tests build their o
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from senti_api import create_app
 
+from sentireview.explain import Explanation, Span
 from tests.helpers.server import SHIPPED_MODEL, serve, stop
 
 POSITIVE_WORDS = {"good", "great", "wonderful", "brilliant", "loved", "best", "moving"}
@@ -36,6 +39,19 @@ class KeywordPredictor:
             sentiment = ["negative", "positive"][label]
             out.append({"sentiment": sentiment, "score": score, "label": label})
         return out
+
+
+    def explain(self, text: str) -> Explanation:
+        """Each keyword is a span of weight +1 or -1, as ``sentireview.explain`` answers."""
+        spans = []
+        for match in re.finditer(r"\w+", text):
+            word = match.group().lower()
+            weight = (word in POSITIVE_WORDS) - (word in NEGATIVE_WORDS)
+            if weight:
+                spans.append(Span(match.start(), match.end(), float(weight)))
+        (result,) = self.predict([text])
+        score = result["score"]
+        return Explanation(score, math.log(score / (1 - score)), spans, "keywords")
 
 
 def write_fake_artifact(folder: Path) -> Path:

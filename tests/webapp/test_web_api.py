@@ -8,7 +8,7 @@ from senti_api.model import KNOWN_NEGATIVE, KNOWN_POSITIVE
 
 
 def test_predict_one_review(client):
-    r = client.post("/predict", json={"review": "A wonderful film, I loved it."})
+    r = client.post("/api/predict", json={"review": "A wonderful film, I loved it."})
     assert r.status_code == 200
     body = r.get_json()
     assert body["sentiment"] == "positive"
@@ -18,13 +18,13 @@ def test_predict_one_review(client):
 
 
 def test_predict_negative(client):
-    body = client.post("/predict", json={"review": "Boring and awful."}).get_json()
+    body = client.post("/api/predict", json={"review": "Boring and awful."}).get_json()
     assert body["sentiment"] == "negative" and body["score"] < 0.5 and body["label"] == 0
 
 
 def test_predict_batch_keeps_order(client, predictor):
     reviews = ["great", "awful", "terrible boring", "best ever loved"]
-    r = client.post("/predict", json={"reviews": reviews})
+    r = client.post("/api/predict", json={"reviews": reviews})
     assert r.status_code == 200
     body = r.get_json()
     sentiments = [p["sentiment"] for p in body["predictions"]]
@@ -86,7 +86,7 @@ def test_openapi_lists_every_route(app, client):
     documented = set(spec["paths"])
     undocumented = {r for r in routes - documented if "<" not in r}
     assert not undocumented
-    assert {"/predict", "/health", "/ready", "/api/model", "/openapi.json"} <= documented
+    assert {"/api/predict", "/health", "/ready", "/api/model", "/openapi.json"} <= documented
 
 
 def test_prediction_errors_are_500_json_without_details(model_dir, tmp_path, caplog):
@@ -95,14 +95,14 @@ def test_prediction_errors_are_500_json_without_details(model_dir, tmp_path, cap
             raise RuntimeError("secret detail")
 
     app = create_app({"MODEL_DIR": model_dir, "PREDICTOR": Broken(), "STATIC_DIR": tmp_path})
-    r = app.test_client().post("/predict", json={"review": "fine"})
+    r = app.test_client().post("/api/predict", json={"review": "fine"})
     assert r.status_code == 500
     assert r.get_json() == {"error": "internal server error"}
     assert "secret detail" in caplog.text  # in the log, not the response
 
 
 def test_security_headers(client):
-    for r in (client.get("/health"), client.post("/predict", data="x"), client.get("/")):
+    for r in (client.get("/health"), client.post("/api/predict", data="x"), client.get("/")):
         assert r.headers["X-Content-Type-Options"] == "nosniff"
         assert r.headers["X-Frame-Options"] == "DENY"
         assert "frame-ancestors 'none'" in r.headers["Content-Security-Policy"]
@@ -110,7 +110,7 @@ def test_security_headers(client):
 
 
 def test_no_cors_by_default(client):
-    r = client.post("/predict", json={"review": "good"}, headers={"Origin": "https://evil.example"})
+    r = client.post("/api/predict", json={"review": "good"}, headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in r.headers
 
 
@@ -122,15 +122,15 @@ def cors_client(model_dir, predictor, tmp_path):
 
 
 def test_cors_for_configured_origin(cors_client):
-    ok = cors_client.post("/predict", json={"review": "good"}, headers={"Origin": "https://front.example"})
+    ok = cors_client.post("/api/predict", json={"review": "good"}, headers={"Origin": "https://front.example"})
     assert ok.headers["Access-Control-Allow-Origin"] == "https://front.example"
     assert "Origin" in ok.headers["Vary"]
-    other = cors_client.post("/predict", json={"review": "good"}, headers={"Origin": "https://other.example"})
+    other = cors_client.post("/api/predict", json={"review": "good"}, headers={"Origin": "https://other.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
 
 
 def test_cors_preflight(cors_client):
-    r = cors_client.options("/predict", headers={
+    r = cors_client.options("/api/predict", headers={
         "Origin": "https://front.example", "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "content-type"})
     assert r.status_code == 200

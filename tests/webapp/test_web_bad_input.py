@@ -17,7 +17,7 @@ def assert_json_error(r, status: int) -> str:
 
 
 def post_raw(client, data, content_type="application/json"):
-    return client.post("/predict", data=data, content_type=content_type)
+    return client.post("/api/predict", data=data, content_type=content_type)
 
 
 @pytest.mark.parametrize(
@@ -58,16 +58,16 @@ def post_raw(client, data, content_type="application/json"):
 )
 def test_malformed_request(client, data, content_type, status, words):
     if content_type is None:
-        r = client.post("/predict", data=data)
+        r = client.post("/api/predict", data=data)
     else:
         r = post_raw(client, data, content_type)
     assert words in assert_json_error(r, status)
 
 
 def test_no_body_at_all(client):
-    r = client.post("/predict")
+    r = client.post("/api/predict")
     assert_json_error(r, 415)
-    r = client.post("/predict", content_type="application/json")
+    r = client.post("/api/predict", content_type="application/json")
     assert_json_error(r, 400)
 
 
@@ -90,7 +90,7 @@ def test_body_over_limit_is_413_json(client):
 def test_body_limit_is_configurable(model_dir, predictor, tmp_path):
     app = create_app({"MODEL_DIR": model_dir, "PREDICTOR": predictor, "STATIC_DIR": tmp_path,
                       "MAX_BODY_BYTES": 100})
-    r = app.test_client().post("/predict", json={"review": "good " * 50})
+    r = app.test_client().post("/api/predict", json={"review": "good " * 50})
     assert_json_error(r, 413)
 
 
@@ -98,9 +98,10 @@ def test_review_over_length_limit(model_dir, predictor, tmp_path):
     app = create_app({"MODEL_DIR": model_dir, "PREDICTOR": predictor, "STATIC_DIR": tmp_path,
                       "MAX_REVIEW_CHARS": 100})
     client = app.test_client()
-    assert client.post("/predict", json={"review": "a" * 100}).status_code == 200
-    assert "too long" in assert_json_error(client.post("/predict", json={"review": "a" * 101}), 400)
-    r = client.post("/predict", json={"reviews": ["good", "a" * 101]})
+    assert client.post("/api/predict", json={"review": "a" * 100}).status_code == 200
+    r = client.post("/api/predict", json={"review": "a" * 101})
+    assert "too long" in assert_json_error(r, 400)
+    r = client.post("/api/predict", json={"reviews": ["good", "a" * 101]})
     assert "[1]" in assert_json_error(r, 400)
 
 
@@ -108,19 +109,19 @@ def test_batch_over_limit(model_dir, predictor, tmp_path):
     app = create_app({"MODEL_DIR": model_dir, "PREDICTOR": predictor, "STATIC_DIR": tmp_path,
                       "MAX_BATCH": 3})
     client = app.test_client()
-    assert client.post("/predict", json={"reviews": ["good"] * 3}).status_code == 200
-    r = client.post("/predict", json={"reviews": ["good"] * 4})
+    assert client.post("/api/predict", json={"reviews": ["good"] * 3}).status_code == 200
+    r = client.post("/api/predict", json={"reviews": ["good"] * 4})
     assert "too many" in assert_json_error(r, 400)
 
 
 def test_default_limits_accept_20000_characters(client):
     review = "good " * 4000 + "x" * 20_000  # 40,000 characters
-    assert client.post("/predict", json={"review": review}).status_code == 200
+    assert client.post("/api/predict", json={"review": review}).status_code == 200
 
 
 @pytest.mark.parametrize("method", ["get", "put", "delete", "patch"])
 def test_wrong_method_is_405_json(client, method):
-    r = getattr(client, method)("/predict")
+    r = getattr(client, method)("/api/predict")
     assert "not allowed" in assert_json_error(r, 405)
     assert "POST" in r.headers["Allow"]
 
@@ -153,7 +154,7 @@ def test_unknown_paths_are_404_json(client, path):
     ],
 )
 def test_unusual_valid_text_gets_a_normal_answer(client, review):
-    r = client.post("/predict", json={"review": review})
+    r = client.post("/api/predict", json={"review": review})
     assert r.status_code == 200
     body = r.get_json()
     assert body["sentiment"] in ("positive", "negative") and 0 <= body["score"] <= 1
@@ -174,12 +175,12 @@ def test_keeps_serving_after_bad_requests(client):
     }
     for data, words in bad.items():
         assert words in assert_json_error(post_raw(client, data), 400), data[:20]
-    r = client.post("/predict", json={"review": "great"})
+    r = client.post("/api/predict", json={"review": "great"})
     assert r.status_code == 200 and r.get_json()["sentiment"] == "positive"
 
 
 def test_unknown_fields_are_reported(client):
-    r = client.post("/predict", json={"review": "good", "revue": "x"})
+    r = client.post("/api/predict", json={"review": "good", "revue": "x"})
     assert "revue" in assert_json_error(r, 400)
 
 
@@ -201,11 +202,11 @@ def test_type_errors_name_the_json_type(client, body, words):
 
 
 def test_content_type_and_encoding_in_process(client):
-    r = client.post("/predict", data=b'{"review": "good"}')  # no Content-Type at all
+    r = client.post("/api/predict", data=b'{"review": "good"}')  # no Content-Type at all
     assert "(got none)" in assert_json_error(r, 415)
     for coding, status in (("gzip", 415), ("GZIP", 415), ("identity", 200), (" Identity ", 200),
                            ("identity, br", 415)):
-        r = client.post("/predict", data=b'{"review": "good"}', content_type="application/json",
+        r = client.post("/api/predict", data=b'{"review": "good"}', content_type="application/json",
                         headers={"Content-Encoding": coding})
         assert r.status_code == status, coding
         if status == 415:

@@ -53,8 +53,8 @@ def test_root_files_and_missing_files(site):
 
 
 def test_api_routes_win_over_static_files(site):
-    assert site.post("/predict", json={"review": "good"}).status_code == 200
-    assert site.get("/predict").status_code == 405
+    assert site.post("/api/predict", json={"review": "good"}).status_code == 200
+    assert site.get("/api/predict").status_code == 405
     assert site.get("/openapi.json").get_json()["openapi"].startswith("3.")
 
 

@@ -17,13 +17,14 @@ pytestmark = pytest.mark.slow
 
 
 def test_serves_predictions(server):
-    r = requests.post(server + "/predict", json={"review": "A wonderful, moving film."}, timeout=10)
+    r = requests.post(server + "/api/predict", json={"review": "A wonderful, moving film."},
+                      timeout=10)
     assert r.status_code == 200
     body = r.json()
     assert body["sentiment"] == "positive" and 0.5 < body["score"] <= 1
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     batch = requests.post(
-        server + "/predict",
+        server + "/api/predict",
         json={"reviews": ["A great film, I loved it.", "Awful and boring, a waste of time."]},
         timeout=10,
     )
@@ -37,22 +38,22 @@ def test_ready_and_model_info(server):
 
 
 def test_bad_requests_over_http(server):
-    r = requests.post(server + "/predict", data=b"{broken", timeout=10,
+    r = requests.post(server + "/api/predict", data=b"{broken", timeout=10,
                       headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and "error" in r.json()
-    r = requests.post(server + "/predict", data=b"\xff\xfe", timeout=10,
+    r = requests.post(server + "/api/predict", data=b"\xff\xfe", timeout=10,
                       headers={"Content-Type": "application/json"})
     assert r.status_code == 400 and "UTF-8" in r.json()["error"]
     big = json.dumps({"review": "word " * 400_000}).encode()  # 2 MB
-    r = requests.post(server + "/predict", data=big, timeout=30,
+    r = requests.post(server + "/api/predict", data=big, timeout=30,
                       headers={"Content-Type": "application/json"})
     assert r.status_code == 413 and "too large" in r.json()["error"]
-    r = requests.get(server + "/predict", timeout=10)
+    r = requests.get(server + "/api/predict", timeout=10)
     assert r.status_code == 405 and r.json()["error"]
     r = requests.get(server + "/api/unknown", timeout=10)
     assert r.status_code == 404 and r.json()["error"]
     # still serving
-    r = requests.post(server + "/predict", json={"review": "fine"}, timeout=10)
+    r = requests.post(server + "/api/predict", json={"review": "fine"}, timeout=10)
     assert r.status_code == 200
 
 
@@ -90,13 +91,13 @@ def test_worst_case_batch_is_answered_in_seconds(server):
     # gunicorn killed it and the client got an HTML 500.
     body = json.dumps({"reviews": ["<b" * 8000] * 64})
     start = time.monotonic()
-    r = requests.post(server + "/predict", data=body, timeout=60,
+    r = requests.post(server + "/api/predict", data=body, timeout=60,
                       headers={"Content-Type": "application/json"})
     assert r.status_code == 200, r.text[:200]
     assert len(r.json()["predictions"]) == 64
     assert time.monotonic() - start < 15  # about 2.5 s on a loaded 2-core machine
     # over 20,000 characters: NLTK's guarded path used to raise TimeoutError (a 500 after 5 s)
-    r = requests.post(server + "/predict", json={"review": "<b" * 25000}, timeout=60)
+    r = requests.post(server + "/api/predict", json={"review": "<b" * 25000}, timeout=60)
     assert r.status_code == 200 and r.elapsed.total_seconds() < 5
 
 
@@ -109,11 +110,11 @@ def test_chunked_body_over_the_limit_gets_413(server):
         for i in range(0, len(payload), 65536):
             yield payload[i : i + 65536]
 
-    r = requests.post(server + "/predict", data=chunks(), timeout=30,
+    r = requests.post(server + "/api/predict", data=chunks(), timeout=30,
                       headers={"Content-Type": "application/json"})
     assert r.status_code == 413 and r.json() == {"error": "request body too large"}
     # under the limit, chunked still works
-    r = requests.post(server + "/predict", data=iter([head]), timeout=30,
+    r = requests.post(server + "/api/predict", data=iter([head]), timeout=30,
                       headers={"Content-Type": "application/json"})
     assert r.status_code == 200 and r.json()["sentiment"] == "positive"
 
@@ -130,7 +131,7 @@ def test_no_redirect_to_the_host_of_the_request(server):
 def test_compressed_bodies_get_415(server):
     plain = b'{"review": "a great film"}'
     for data in (gzip.compress(plain), plain):  # gzip, and a plain body labelled gzip
-        r = requests.post(server + "/predict", data=data, timeout=10, headers={
+        r = requests.post(server + "/api/predict", data=data, timeout=10, headers={
             "Content-Type": "application/json", "Content-Encoding": "gzip"})
         assert r.status_code == 415 and "Content-Encoding" in r.json()["error"]
 
@@ -148,7 +149,7 @@ def test_errors_of_the_http_server_itself_are_json(server):
 
 def test_invisible_reviews_are_empty(server):
     for review in ("\x00\x00", "\u200b\u200b", "\u200b \u2060\ufeff\u00ad"):
-        r = requests.post(server + "/predict", json={"review": review}, timeout=10)
+        r = requests.post(server + "/api/predict", json={"review": review}, timeout=10)
         assert r.status_code == 400 and "empty" in r.json()["error"]
 
 
@@ -170,7 +171,8 @@ def test_slow_clients_do_not_hold_the_worker(server):
         for _ in range(3):
             r = requests.get(server + "/health", timeout=5)
             assert r.status_code == 200 and r.elapsed.total_seconds() < 1
-            r = requests.post(server + "/predict", json={"review": "A wonderful film."}, timeout=5)
+            r = requests.post(server + "/api/predict", json={"review": "A wonderful film."},
+                              timeout=5)
             assert r.status_code == 200 and r.elapsed.total_seconds() < 1
     finally:
         for s in slow:
@@ -186,7 +188,7 @@ def test_a_long_prediction_is_a_json_503_before_the_worker_timeout(tmp_path):
     log = tmp_path / "server.log"
     proc, url = serve({"GUNICORN_TIMEOUT": "6"}, log)
     try:
-        r = requests.post(url + "/predict", json=LONG_BATCH, timeout=60)
+        r = requests.post(url + "/api/predict", json=LONG_BATCH, timeout=60)
         if r.status_code == 200:  # a fast machine: the last chunk started before 4 s
             assert r.elapsed.total_seconds() < 6  # and it ended before gunicorn's timeout
         else:
@@ -207,7 +209,7 @@ def test_the_sync_worker_class_also_answers_json(tmp_path):
         head, _, body = _raw(url, b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n") \
             .partition(b"\r\n\r\n")
         assert head.split()[1] == b"414" and json.loads(body)["error"]
-        r = requests.post(url + "/predict", json={"review": "A wonderful film."}, timeout=10)
+        r = requests.post(url + "/api/predict", json={"review": "A wonderful film."}, timeout=10)
         assert r.status_code == 200
         assert "JSONErrorsSyncWorker" in log.read_text()
     finally:

@@ -44,16 +44,16 @@ def test_page_allows_no_inline_style(client):
 
 @pytest.mark.parametrize("review", ["\x00", "\u200b\u200b", "\ufeff\u2060 \u00ad\u200d", "\ufe0f"])
 def test_invisible_review_is_empty(client, predictor, review):
-    r = client.post("/predict", json={"review": review})
+    r = client.post("/api/predict", json={"review": review})
     assert r.status_code == 400 and "empty" in r.get_json()["error"]
-    r = client.post("/predict", json={"reviews": ["good", review]})
+    r = client.post("/api/predict", json={"reviews": ["good", review]})
     assert r.status_code == 400 and "[1]" in r.get_json()["error"]
     assert predictor.calls == []
 
 
 def test_visible_characters_still_count(client):
     for review in ("\u00e9", "\U0001f600", "\u200bok\u200b", "10/10"):
-        assert client.post("/predict", json={"review": review}).status_code == 200
+        assert client.post("/api/predict", json={"review": review}).status_code == 200
 
 
 class SlowPredictor(KeywordPredictor):
@@ -68,11 +68,11 @@ def test_a_prediction_past_its_deadline_is_a_503(model_dir, tmp_path, monkeypatc
     app = create_app({"MODEL_DIR": model_dir, "PREDICTOR": predictor,
                       "STATIC_DIR": tmp_path / "no-dist"})
     client = app.test_client()
-    r = client.post("/predict", json={"reviews": ["good"] * 64})  # 4 chunks of 16
+    r = client.post("/api/predict", json={"reviews": ["good"] * 64})  # 4 chunks of 16
     assert r.status_code == 503 and r.get_json()["error"]
     assert r.headers["Retry-After"] == "1"
     assert len(predictor.calls) == 2  # stopped between chunks, not after all four
-    assert client.post("/predict", json={"review": "good"}).status_code == 200
+    assert client.post("/api/predict", json={"review": "good"}).status_code == 200
 
 
 def test_a_timeout_error_of_the_predictor_is_a_503(model_dir, tmp_path):
@@ -82,5 +82,5 @@ def test_a_timeout_error_of_the_predictor_is_a_503(model_dir, tmp_path):
 
     app = create_app({"MODEL_DIR": model_dir, "PREDICTOR": TimingOut(),
                       "STATIC_DIR": tmp_path / "no-dist"})
-    r = app.test_client().post("/predict", json={"review": "good"})
+    r = app.test_client().post("/api/predict", json={"review": "good"})
     assert r.status_code == 503 and r.mimetype == "application/json"

@@ -31,7 +31,7 @@ def test_clear_reviews(real_client):
         "One of the best films I have ever seen. Brilliant acting, a wonderful story.",
         "Dreadful. The worst movie of the year, boring and badly acted; avoid it.",
     ]
-    body = real_client.post("/predict", json={"reviews": reviews}).get_json()
+    body = real_client.post("/api/predict", json={"reviews": reviews}).get_json()
     assert [p["sentiment"] for p in body["predictions"]] == ["positive", "negative"]
 
 
@@ -50,22 +50,22 @@ def test_clear_reviews(real_client):
 )
 def test_unusual_text_through_the_real_pipeline(real_client, review):
     t0 = time.perf_counter()
-    r = real_client.post("/predict", json={"review": review})
+    r = real_client.post("/api/predict", json={"review": review})
     assert r.status_code == 200, r.get_json()
     assert 0 <= r.get_json()["score"] <= 1
     assert time.perf_counter() - t0 < 2  # no pathological regex time on odd input
 
 
 def test_invisible_text_is_an_empty_review(real_client):
-    r = real_client.post("/predict", json={"review": "\u200b\u200d\ufeff\x85"})
+    r = real_client.post("/api/predict", json={"review": "\u200b\u200d\ufeff\x85"})
     assert r.status_code == 400 and "empty" in r.get_json()["error"]
 
 
 def test_batch_matches_single_predictions(real_client):
     reviews = ["great fun", "awful", "an average film with some good moments", "meh"]
-    batch = real_client.post("/predict", json={"reviews": reviews}).get_json()["predictions"]
+    batch = real_client.post("/api/predict", json={"reviews": reviews}).get_json()["predictions"]
     for review, together in zip(reviews, batch, strict=True):
-        alone = real_client.post("/predict", json={"review": review}).get_json()
+        alone = real_client.post("/api/predict", json={"review": review}).get_json()
         assert abs(alone["score"] - together["score"]) < 1e-5
 
 
@@ -78,5 +78,5 @@ def test_long_punctuation_runs_do_not_stall_a_worker(real_client, review):
     # A guard against regex backtracking (these took 10-25 s before the fixes), not a speed goal:
     # the bound is 10x what they take now.
     t0 = time.perf_counter()
-    assert real_client.post("/predict", json={"review": review}).status_code == 200
+    assert real_client.post("/api/predict", json={"review": review}).status_code == 200
     assert time.perf_counter() - t0 < 2.0

@@ -20,7 +20,8 @@ def api_schema(module_app):
     return schemathesis.openapi.from_wsgi("/openapi.json", module_app)
 
 
-OPERATIONS = ["POST /predict", "GET /health", "GET /ready", "GET /api/model",
+OPERATIONS = ["POST /predict", "POST /api/predict", "POST /api/explain", "GET /api/models",
+              "GET /health", "GET /ready", "GET /api/model", "GET /metrics",
               "GET /"]  # schemathesis skips the schema's own path, /openapi.json
 
 
@@ -59,7 +60,7 @@ def test_api_conforms_to_its_schema(api_schema, label):
 
 @pytest.mark.slow
 def test_predict_conforms_to_its_schema_long_run(api_schema):
-    check_operation(api_schema, "POST /predict", 1000)
+    check_operation(api_schema, "POST /api/predict", 1000)
 
 
 #: Over HTTP the whole body limit applies too: a negative case with reviews past their

@@ -50,7 +50,7 @@ def test_env_reaches_the_app(monkeypatch, model_dir, predictor, tmp_path):
     monkeypatch.setenv("SENTIREVIEW_MODEL_DIR", str(model_dir))
     monkeypatch.setenv("SENTIREVIEW_MAX_REVIEW_CHARS", "10")
     app = create_app({"PREDICTOR": predictor, "STATIC_DIR": tmp_path})
-    assert app.test_client().post("/predict", json={"review": "x" * 11}).status_code == 400
+    assert app.test_client().post("/api/predict", json={"review": "x" * 11}).status_code == 400
     assert app.config["MAX_CONTENT_LENGTH"] == 1024 * 1024
 
 

@@ -1,4 +1,14 @@
-"""The JSON API: ``POST /predict``, ``GET /health``, ``/ready``, ``/api/model``, ``/openapi.json``.
+"""The HTTP API.
+
+- ``POST /predict``: the tutorial's contract, kept exactly: ``{"review": text}`` in, the bare
+  label (``positive`` / ``negative``) out as text/plain, so the tutorial's own React client
+  (``res.data.toUpperCase()``) works unchanged.
+- ``POST /api/predict``: the JSON answer (``sentiment``, ``score``, ``label``, ``model``), one
+  review or a batch; ``POST /api/explain``: the prediction plus the spans that mattered;
+  ``GET /api/models``: the served models; both POSTs take an optional ``"model"`` name.
+- ``GET /health``, ``/ready``, ``/api/model`` (the default model), ``/openapi.json``.
+
+Errors are ``{"error": message}`` JSON with a 4xx status on every route.
 
 Request bodies are parsed here rather than with ``request.get_json`` so that each way a body
 can be wrong (no body, wrong content type, bytes that are not UTF-8, broken or absurdly deep
@@ -13,11 +23,11 @@ import re
 import time
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .hardening import error_response
-from .model import PredictionTimeout, ServedModel
+from .model import ExplainUnavailable, PredictionTimeout, ServedModel
 from .openapi import NOT_BLANK, build_spec
 from .settings import Settings
 
@@ -26,6 +36,8 @@ log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__)
 
 USAGE = 'send JSON {"review": "text"} or {"reviews": ["text", ...]}'
+TUTORIAL_USAGE = 'send JSON {"review": "text"} (batches and model choice: POST /api/predict)'
+EXPLAIN_USAGE = 'send JSON {"review": "text"}, optionally with "model"'
 
 # Blank = only JavaScript's (JSON Schema's) whitespace, as documented in /openapi.json.
 # (Python's str.isspace would also count \x1c-\x1f and \x85, which the schema does not.)
@@ -54,8 +66,36 @@ def _timed_out(exc: PredictionTimeout) -> Response:
     return response
 
 
+@bp.errorhandler(ExplainUnavailable)
+def _cannot_explain(exc: ExplainUnavailable) -> Response:
+    return error_response(501, str(exc))
+
+
 def _model() -> ServedModel:
+    """The default model."""
     return current_app.extensions["sentireview.model"]
+
+
+def _models() -> dict[str, ServedModel]:
+    return current_app.extensions["sentireview.models"]
+
+
+def _chosen_model(data: dict[str, Any]) -> ServedModel:
+    """The model named by the request's optional ``"model"``, else the default; it is
+    recorded for the metrics (``g.sentireview_model``)."""
+    models = _models()
+    if "model" not in data:
+        model = _model()
+    else:
+        name = data["model"]
+        if not isinstance(name, str):
+            raise BadRequest(f"'model' must be a string, not {_json_type(name)}")
+        if name not in models:
+            valid = ", ".join(map(repr, models))
+            raise BadRequest(f"unknown model {name[:100]!r}; served models: {valid}")
+        model = models[name]
+    g.sentireview_model = model.name
+    return model
 
 
 def _settings() -> Settings:
@@ -95,16 +135,17 @@ def _read_body(limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _read_json_object() -> dict[str, Any]:
-    """The request body as a JSON object, or :class:`BadRequest` saying what is wrong."""
+def _read_json_object(usage: str = USAGE) -> dict[str, Any]:
+    """The request body as a JSON object, or :class:`BadRequest` saying what is wrong (with
+    ``usage``: what to send)."""
     mimetype = request.mimetype
     if mimetype != "application/json" and not mimetype.endswith("+json"):
         shown = mimetype or "none"
-        raise BadRequest(f"Content-Type must be application/json (got {shown}); {USAGE}", 415)
+        raise BadRequest(f"Content-Type must be application/json (got {shown}); {usage}", 415)
     _check_content_encoding()
     body = _read_body(_settings().max_body_bytes)
     if not body.strip():
-        raise BadRequest(f"request body is empty; {USAGE}")
+        raise BadRequest(f"request body is empty; {usage}")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -116,7 +157,7 @@ def _read_json_object() -> dict[str, Any]:
     except ValueError as exc:  # JSONDecodeError, or an integer with too many digits
         raise BadRequest(f"request body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
-        raise BadRequest(f"request body must be a JSON object, not {_json_type(data)}; {USAGE}")
+        raise BadRequest(f"request body must be a JSON object, not {_json_type(data)}; {usage}")
     return data
 
 
@@ -139,22 +180,45 @@ def _json_type(value: object) -> str:
     return names.get(type(value), "number")
 
 
+def _check_fields(data: dict[str, Any], allowed: set[str], usage: str) -> None:
+    """Strict: a typo such as "revue" is reported rather than ignored."""
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise BadRequest(f"unknown field(s): {', '.join(map(repr, unknown))[:200]}; {usage}")
+
+
+def _deadline() -> float:
+    return time.monotonic() + _settings().predict_timeout
+
+
 @bp.post("/predict")
+def predict_label() -> Response:
+    """The tutorial's contract: ``{"review": text}`` in, the bare label out as text/plain."""
+    data = _read_json_object(TUTORIAL_USAGE)
+    if "review" not in data:
+        raise BadRequest(f"missing field 'review'; {TUTORIAL_USAGE}")
+    _check_fields(data, {"review"}, TUTORIAL_USAGE)
+    review = _check_review(data["review"], "'review'", _settings().max_review_chars)
+    model = _chosen_model({})
+    (prediction,) = model.predict([review], _deadline())
+    return Response(prediction["sentiment"], mimetype="text/plain")
+
+
+@bp.post("/api/predict")
 def predict() -> Response:
-    """Classify one review (``review``) or a batch (``reviews``), in order."""
+    """Classify one review (``review``) or a batch (``reviews``), in order, with the default
+    model or the one named by ``model``."""
     settings = _settings()
     data = _read_json_object()
     has_one, has_many = "review" in data, "reviews" in data
     if has_one == has_many:
         raise BadRequest(f"give exactly one of 'review' or 'reviews'; {USAGE}")
-    unknown = sorted(set(data) - {"review", "reviews"})
-    if unknown:  # strict, so a typo such as "revue" is reported rather than ignored
-        raise BadRequest(f"unknown field(s): {', '.join(map(repr, unknown))[:200]}; {USAGE}")
-    model = _model()
-    deadline = time.monotonic() + settings.predict_timeout
+    _check_fields(data, {"review", "reviews", "model"}, USAGE)
+    limit = settings.max_review_chars
     if has_one:
-        review = _check_review(data["review"], "'review'", settings.max_review_chars)
-        (prediction,) = model.predict([review], deadline)
+        review = _check_review(data["review"], "'review'", limit)
+        model = _chosen_model(data)
+        (prediction,) = model.predict([review], _deadline())
         return jsonify({**prediction, "model": model.summary()})
     reviews = data["reviews"]
     if not isinstance(reviews, list):
@@ -163,9 +227,42 @@ def predict() -> Response:
         raise BadRequest("'reviews' is empty")
     if len(reviews) > settings.max_batch:
         raise BadRequest(f"too many reviews: {len(reviews)} (limit {settings.max_batch})")
-    limit = settings.max_review_chars
     texts = [_check_review(r, f"'reviews'[{i}]", limit) for i, r in enumerate(reviews)]
-    return jsonify({"predictions": model.predict(texts, deadline), "model": model.summary()})
+    model = _chosen_model(data)
+    return jsonify({"predictions": model.predict(texts, _deadline()), "model": model.summary()})
+
+
+@bp.post("/api/explain")
+def explain() -> Response:
+    """The prediction of one review plus ``spans``: ``[{"start", "end", "weight"}]``, offsets
+    in code points into the review as sent, in order, not overlapping; weight > 0 pushes
+    towards positive (log-odds)."""
+    data = _read_json_object(EXPLAIN_USAGE)
+    if "review" not in data:
+        raise BadRequest(f"missing field 'review'; {EXPLAIN_USAGE}")
+    _check_fields(data, {"review", "model"}, EXPLAIN_USAGE)
+    review = _check_review(data["review"], "'review'", _settings().max_review_chars)
+    model = _chosen_model(data)
+    deadline = _deadline()
+    answer = model.explain(review)
+    if time.monotonic() > deadline:  # one batched call: checked once it returns
+        raise PredictionTimeout("the explanation ran past its deadline")
+    return jsonify({**answer, "model": model.summary()})
+
+
+@bp.get("/api/models")
+def models() -> Response:
+    """The served models, the default first: name, title, kind, version, back end and the
+    headline figures of the artifact's metrics."""
+    default = _model()
+    return jsonify(
+        default=default.name,
+        models=[
+            {"name": m.name, "title": m.title, "kind": m.kind, "version": m.version,
+             "backend": m.backend, "default": m is default, "metrics": m.headline()}
+            for m in _models().values()
+        ],
+    )
 
 
 @bp.get("/health")
@@ -203,4 +300,4 @@ def model_info() -> Response:
 @bp.get("/openapi.json")
 def openapi() -> Response:
     """The OpenAPI 3 description of this API."""
-    return jsonify(build_spec(_settings()))
+    return jsonify(build_spec(_settings(), list(_models())))

@@ -30,6 +30,31 @@ KNOWN_NEGATIVE = (
 )
 
 
+#: How the page labels each kind of model (config.json's ``title`` wins).
+TITLES = {
+    "lstm": "LSTM trained from scratch",
+    "lstm_ensemble": "LSTM trained from scratch",
+    "transformer": "fine-tuned transformer",
+}
+
+
+class ExplainUnavailable(SentiReviewError):
+    """This model cannot explain its predictions (answered 501)."""
+
+
+def make_explainer(model: ServedModel) -> Any:
+    """``sentireview.explain.Explainer`` for a model loaded with ``Predictor.load``; an
+    injected predictor (tests) explains itself if it has ``explain(text)``."""
+    from sentireview.explain import Explainer
+    from sentireview.predict import Predictor
+
+    if isinstance(model.predictor, Predictor):
+        return Explainer(model.predictor, model.path)
+    if callable(getattr(model.predictor, "explain", None)):  # an injected predictor's own
+        return model.predictor
+    raise ExplainUnavailable(f"model {model.name!r} cannot explain its predictions")
+
+
 class ModelLoadError(SentiReviewError):
     """The model folder cannot be served."""
 
@@ -57,6 +82,7 @@ class ServedModel:
     config: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] | None = None
     backend: str = "unknown"
+    _explainer: Any = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -69,6 +95,43 @@ class ServedModel:
     @property
     def kind(self) -> str:
         return str(self.config.get("kind") or "unknown")
+
+    @property
+    def title(self) -> str:
+        """How the page labels the model: config.json's ``title``, else by kind."""
+        return str(self.config.get("title") or TITLES.get(self.kind, self.name))
+
+    def headline(self) -> dict[str, Any]:
+        """The few figures the page shows: accuracy, macro F1, on how many reviews of which
+        split (from metrics.json, whichever of them it has)."""
+        m = self.metrics or {}
+        if "accuracy" not in m and isinstance(m.get("test"), dict):  # {"test": {...}}
+            m = m["test"]
+        figures = {
+            "accuracy": m.get("accuracy"),
+            "f1": ((m.get("report") or {}).get("macro avg") or {}).get("f1-score"),
+            "n": m.get("n"),
+            "split": m.get("split"),
+        }
+        return {k: v for k, v in figures.items() if v is not None}
+
+    def explain(self, text: str) -> dict[str, Any]:
+        """The prediction of ``text`` with the spans that mattered (``sentireview.explain``):
+        ``{"sentiment", "score", "label", "spans": [{"start", "end", "weight"}], "method"}``."""
+        if self._explainer is None:
+            self._explainer = make_explainer(self)
+        found = self._explainer.explain(text)
+        label = int(found.score > 0.5)
+        labels = self.config.get("labels", ["negative", "positive"])
+        return {
+            "sentiment": str(labels[label]),
+            "score": float(found.score),
+            "label": label,
+            "spans": [
+                {"start": s.start, "end": s.end, "weight": round(s.weight, 4)} for s in found.spans
+            ],
+            "method": found.method,
+        }
 
     def summary(self) -> dict[str, str]:
         """``{"name", "version"}``: echoed in every prediction."""
@@ -170,3 +233,28 @@ def load_model(
     log.info("serving %s %s (%s, %s back end) from %s",
              served.kind, served.name, served.version, served.backend, path)
     return served
+
+
+def load_models(
+    paths: tuple[Path, ...] | list[Path],
+    backend: str = "auto",
+    threads: int = 1,
+    predictor: PredictorLike | None = None,
+) -> dict[str, ServedModel]:
+    """Every folder of ``paths`` loaded (``predictor``, when given, serves the first), by
+    name, in order: the first is the default. Two folders with one name: ModelLoadError."""
+    seen: dict[str, Path] = {}
+    for path in map(Path, paths):  # names first: no model is loaded for nothing
+        config = _read_json(path / "config.json") if path.is_dir() else None
+        name = str((config or {}).get("name") or path.name)
+        if name in seen:
+            raise ModelLoadError(
+                f"two served models are named {name!r} ({seen[name]} and {path}): "
+                "give each a distinct name in its config.json"
+            )
+        seen[name] = path
+    models: dict[str, ServedModel] = {}
+    for i, path in enumerate(paths):
+        served = load_model(path, backend, threads, predictor if i == 0 else None)
+        models[served.name] = served
+    return models

@@ -25,8 +25,9 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def build_spec(settings: Settings) -> dict[str, Any]:
-    """OpenAPI 3.0 description of every route of the app."""
+def build_spec(settings: Settings, model_names: list[str]) -> dict[str, Any]:
+    """OpenAPI 3.0 description of every route of the app; ``model_names``: the served models,
+    the default first."""
     error = {"$ref": "#/components/schemas/Error"}
     review = {"type": "string", "minLength": 1, "maxLength": settings.max_review_chars,
               "pattern": NOT_BLANK,
@@ -37,7 +38,16 @@ def build_spec(settings: Settings) -> dict[str, Any]:
         "415": _json(error, "Content-Type is not application/json, or the body is encoded"),
         "503": _json(error, "the prediction ran past SENTIREVIEW_PREDICT_TIMEOUT"),
     }
-    return {
+    model = {"type": "string", "enum": list(model_names),
+             "description": f"a served model (GET /api/models); default {model_names[0]!r}"}
+    choice_errors = {**errors, "400": _json(error, "malformed request, or an unknown model")}
+    operator = {"/metrics": {"get": {
+        "summary": "Prometheus metrics (off with SENTIREVIEW_METRICS=0)",
+        "operationId": "metrics",
+        "responses": {"200": {"description": "Prometheus text format",
+                              "content": {"text/plain": {"schema": {"type": "string"}}}}},
+    }}} if settings.metrics else {}
+    spec = {
         "openapi": "3.0.3",
         "info": {
             "title": "Senti-review API",
@@ -46,6 +56,24 @@ def build_spec(settings: Settings) -> dict[str, Any]:
         },
         "paths": {
             "/predict": {
+                "post": {
+                    "summary": "The tutorial's contract: one review in, the bare label out",
+                    "description": "Answers `positive` or `negative` as text/plain, as the "
+                                   "tutorial's Flask app did, so that its React client works "
+                                   "unchanged. Errors are JSON. For scores, batches and model "
+                                   "choice use POST /api/predict.",
+                    "operationId": "predictLabel",
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/TutorialRequest"}}}},
+                    "responses": {
+                        "200": {"description": "the label of the default model",
+                                "content": {"text/plain": {"schema": {
+                                    "type": "string", "enum": ["negative", "positive"]}}}},
+                        **errors,
+                    },
+                }
+            },
+            "/api/predict": {
                 "post": {
                     "summary": "Classify one review or a batch of reviews",
                     "operationId": "predict",
@@ -61,10 +89,30 @@ def build_spec(settings: Settings) -> dict[str, Any]:
                             {"$ref": "#/components/schemas/PredictResponse"},
                             {"$ref": "#/components/schemas/BatchResponse"},
                         ]}, "the prediction(s), in request order"),
-                        **errors,
+                        **choice_errors,
                     },
                 }
             },
+            "/api/explain": {
+                "post": {
+                    "summary": "Classify one review and give the spans that mattered",
+                    "operationId": "explain",
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/ExplainRequest"}}}},
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/ExplainResponse"},
+                                     "the prediction and its spans"),
+                        **choice_errors,
+                        "501": _json(error, "this model cannot explain its predictions"),
+                    },
+                }
+            },
+            "/api/models": {"get": {
+                "summary": "The served models, the default first",
+                "operationId": "models",
+                "responses": {"200": _json({"$ref": "#/components/schemas/ModelList"},
+                                           "the served models")},
+            }},
             "/health": {"get": {
                 "summary": "Liveness", "operationId": "health",
                 "responses": {"200": _json({"type": "object", "required": ["status"],
@@ -100,13 +148,40 @@ def build_spec(settings: Settings) -> dict[str, Any]:
             }},
         },
         "components": {"schemas": {
+            "TutorialRequest": {"type": "object", "required": ["review"],
+                                "additionalProperties": False,
+                                "properties": {"review": review}},
             "ReviewRequest": {"type": "object", "required": ["review"],
                               "additionalProperties": False,
-                              "properties": {"review": review}},
+                              "properties": {"review": review, "model": model}},
+            "ExplainRequest": {"$ref": "#/components/schemas/ReviewRequest"},
             "BatchRequest": {"type": "object", "required": ["reviews"],
                              "additionalProperties": False, "properties": {
                 "reviews": {"type": "array", "minItems": 1, "maxItems": settings.max_batch,
-                            "items": review}}},
+                            "items": review},
+                "model": model}},
+            "Span": {"type": "object", "required": ["start", "end", "weight"], "properties": {
+                "start": {"type": "integer", "minimum": 0,
+                          "description": "offset into the review, in code points"},
+                "end": {"type": "integer", "minimum": 0},
+                "weight": {"type": "number",
+                           "description": "log-odds; above 0 pushes towards positive"}}},
+            "ExplainResponse": {"allOf": [
+                {"$ref": "#/components/schemas/PredictResponse"},
+                {"type": "object", "required": ["spans", "method"], "properties": {
+                    "spans": {"type": "array", "items": {"$ref": "#/components/schemas/Span"}},
+                    "method": {"type": "string"}}},
+            ]},
+            "ModelList": {"type": "object", "required": ["default", "models"], "properties": {
+                "default": {"type": "string"},
+                "models": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["name", "title", "kind", "version", "default", "metrics"],
+                    "properties": {
+                        "name": {"type": "string"}, "title": {"type": "string"},
+                        "kind": {"type": "string"}, "version": {"type": "string"},
+                        "backend": {"type": "string"}, "default": {"type": "boolean"},
+                        "metrics": {"type": "object"}}}}}},
             "Prediction": {"type": "object", "required": ["sentiment", "score", "label"],
                            "properties": {
                                "sentiment": {"type": "string", "enum": ["negative", "positive"]},
@@ -136,3 +211,5 @@ def build_spec(settings: Settings) -> dict[str, Any]:
                       "properties": {"error": {"type": "string"}}},
         }},
     }
+    spec["paths"].update(operator)
+    return spec

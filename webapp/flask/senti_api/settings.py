@@ -33,8 +33,9 @@ class SettingsError(SentiReviewError):
 class Settings:
     """What an operator can tune, with the environment variable that sets each field."""
 
-    #: SENTIREVIEW_MODEL_DIR: artifact folder that ``Predictor.load`` opens.
-    model_dir: Path = DEFAULT_MODEL_DIR
+    #: SENTIREVIEW_MODEL_DIR: the artifact folders to serve, separated by ``os.pathsep``
+    #: (":" on Linux); the first is the default model. One folder is a valid deployment.
+    model_dirs: tuple[Path, ...] = (DEFAULT_MODEL_DIR,)
     #: SENTIREVIEW_BACKEND: ``auto`` (ONNX Runtime when ``model.onnx`` exists), ``onnx``, ``torch``.
     backend: str = "auto"
     #: SENTIREVIEW_STATIC_DIR: the React build served at ``/``.
@@ -56,6 +57,11 @@ class Settings:
     #: SENTIREVIEW_METRICS: ``1`` (default) serves Prometheus metrics at ``/metrics`` and
     #: records every request; ``0`` turns both off (true/false, yes/no, on/off also read).
     metrics: bool = True
+
+    @property
+    def model_dir(self) -> Path:
+        """The default model's folder (the first of :attr:`model_dirs`)."""
+        return self.model_dirs[0]
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -95,7 +101,7 @@ class Settings:
         raw_origins = (get("CORS_ORIGINS") or "").split(",")
         origins = tuple(o.strip().rstrip("/") for o in raw_origins if o.strip())
         return cls(
-            model_dir=Path(get("MODEL_DIR") or DEFAULT_MODEL_DIR).expanduser(),
+            model_dirs=model_paths(get("MODEL_DIR") or str(DEFAULT_MODEL_DIR)),
             backend=backend,
             static_dir=Path(get("STATIC_DIR") or DEFAULT_STATIC_DIR).expanduser(),
             max_review_chars=positive_int("MAX_REVIEW_CHARS", cls.max_review_chars),
@@ -106,3 +112,16 @@ class Settings:
             predict_timeout=positive_int("PREDICT_TIMEOUT", cls.predict_timeout),
             metrics=flag("METRICS", cls.metrics),
         )
+
+
+def model_paths(value: str | os.PathLike | list | tuple) -> tuple[Path, ...]:
+    """Model folders from a setting: one path, a list of paths, or paths joined with
+    ``os.pathsep``. Empty items are skipped; none at all is a :class:`SettingsError`."""
+    items = [value] if isinstance(value, (str, os.PathLike)) else list(value)
+    paths: list[Path] = []
+    for item in items:
+        parts = str(item).split(os.pathsep) if isinstance(item, str) else [item]
+        paths.extend(Path(p).expanduser() for p in parts if str(p).strip())
+    if not paths:
+        raise SettingsError("SENTIREVIEW_MODEL_DIR names no model folder")
+    return tuple(paths)
