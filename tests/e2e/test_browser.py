@@ -8,10 +8,12 @@ SENTIREVIEW_UPDATE_SCREENSHOT=1 it refreshes docs/screenshot.png, the one the RE
 
 import json
 import os
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -43,6 +45,7 @@ NEGATIVE = (
     "painfully bad. I wanted to walk out after twenty minutes and regret wasting my money on "
     "this awful film. One of the worst movies I have ever seen; avoid it at all costs."
 )
+MIXED = "A wonderful cast, but an awful script."
 SERVER_ERROR = "The model is busy right now, please try again in a minute."
 
 pytestmark = [
@@ -91,17 +94,38 @@ def _no_horizontal_scroll(page) -> bool:
     )
 
 
+def _contrast(page, locator) -> float:
+    """WCAG contrast ratio of an element's text colour on its background, as the browser
+    computes them (rgb() or color(srgb ...), as Chromium writes a color-mix())."""
+    colours = locator.evaluate(
+        "el => [getComputedStyle(el).color, getComputedStyle(el).backgroundColor]"
+    )
+
+    def luminance(css: str) -> float:
+        numbers = [float(n) for n in re.findall(r"[\d.]+", css.split("(", 1)[1])][:3]
+        channels = [n if css.startswith("color(") else n / 255 for n in numbers]
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted(map(luminance, colours), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
 def test_predict_flip_and_error_in_a_real_browser(server: str, browser_page) -> None:
     page = browser_page
     from playwright.sync_api import expect
 
     console_errors: list[str] = []
     bad_responses: list[str] = []
+    posted: list[str] = []
     page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda error: console_errors.append(f"page error: {error}"))
     page.on(
         "response",
         lambda r: bad_responses.append(f"{r.status} {r.url}") if r.status >= 400 else None,
+    )
+    page.on(
+        "request", lambda r: posted.append(urlsplit(r.url).path) if r.method == "POST" else None
     )
 
     page.goto(server)
@@ -109,18 +133,22 @@ def test_predict_flip_and_error_in_a_real_browser(server: str, browser_page) -> 
     expect(page.get_by_role("heading", level=1)).to_have_text("Senti-review")
     model = json.loads(urllib.request.urlopen(f"{server}/api/model", timeout=10).read())
     expect(page.locator("footer")).to_contain_text(model["name"])
+    served = json.loads(urllib.request.urlopen(f"{server}/api/models", timeout=10).read())
 
     review = page.get_by_label("Your movie review")
     predict = page.get_by_role("button", name="Predict", exact=True)
-    result = page.get_by_role("status")
-    label = result.get_by_test_id("sentiment")
+    status = page.get_by_role("status")
+    answers = page.get_by_role("article")
+    verdicts = page.get_by_test_id("sentiment")
     expect(predict).to_be_disabled()
 
-    # 1. A clearly positive review, sent with the button.
+    # 1. A clearly positive review, sent with the button: one answer per served model.
     review.fill(POSITIVE)
     predict.click()
-    expect(label).to_have_text("Positive", timeout=30_000)
-    expect(result).to_contain_text("Confidence")
+    expect(verdicts).to_have_text(["Positive"] * len(served["models"]), timeout=30_000)
+    for entry in served["models"]:
+        expect(page.get_by_role("article", name=entry["title"])).to_contain_text("Confidence")
+    expect(status).to_contain_text("Positive, confidence")
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     assert SCREENSHOT.stat().st_size > 10_000
@@ -128,7 +156,7 @@ def test_predict_flip_and_error_in_a_real_browser(server: str, browser_page) -> 
     # 2. A clearly negative one flips the label; sent from the keyboard this time.
     review.fill(NEGATIVE)
     review.press("Control+Enter")
-    expect(label).to_have_text("Negative", timeout=30_000)
+    expect(verdicts.first).to_have_text("Negative", timeout=30_000)
 
     # The phone layout: nothing sticks out sideways.
     page.set_viewport_size({"width": 390, "height": 844})
@@ -137,25 +165,60 @@ def test_predict_flip_and_error_in_a_real_browser(server: str, browser_page) -> 
 
     assert console_errors == [], console_errors
     assert bad_responses == [], bad_responses
+    assert set(posted) == {"/api/explain"}, posted  # never the tutorial's text/plain /predict
 
     # 3. The API fails: a 500 with a JSON message, then no connection at all.
     page.route(
-        "**/predict",
+        "**/api/explain",
         lambda route: route.fulfill(
             status=500, content_type="application/json", body=json.dumps({"error": SERVER_ERROR})
         ),
     )
     predict.click()
-    expect(result).to_contain_text(SERVER_ERROR)
+    expect(answers.first).to_contain_text(SERVER_ERROR)
+    expect(status).to_contain_text(SERVER_ERROR)
     expect(review).to_have_value(NEGATIVE)
     expect(predict).to_be_enabled()
 
-    page.unroute("**/predict")
-    page.route("**/predict", lambda route: route.abort("internetdisconnected"))
+    page.unroute("**/api/explain")
+    page.route("**/api/explain", lambda route: route.abort("internetdisconnected"))
     predict.click()
-    expect(result).to_contain_text("Could not reach the server")
+    expect(answers.first).to_contain_text("Could not reach the server")
     expect(review).to_have_value(NEGATIVE)
 
     # The browser reports the failed requests themselves; anything else is a bug in the page.
     unexpected = [text for text in console_errors if "Failed to load resource" not in text]
     assert unexpected == [], unexpected
+
+
+def test_the_words_that_mattered_in_a_real_browser(server: str, browser_page) -> None:
+    """The shipped model's explanation: "wonderful" and "awful" are marked, in opposite
+    directions, told by words for screen readers as well as by colour and sign."""
+    page = browser_page
+    from playwright.sync_api import expect
+
+    page.goto(server)
+    page.get_by_label("Your movie review").fill(MIXED)
+    page.get_by_role("button", name="Predict", exact=True).click()
+
+    expect(page.get_by_test_id("sentiment")).to_have_count(1, timeout=30_000)
+    expect(page.get_by_test_id("sentiment")).to_have_text(re.compile("^(Positive|Negative)$"))
+    expect(page.get_by_text("what weighed most on each verdict")).to_be_visible()
+    answer = page.get_by_role("article")
+    wonderful = answer.locator("mark", has_text="wonderful")
+    awful = answer.locator("mark", has_text="awful")
+    expect(wonderful).to_have_count(1)
+    expect(awful).to_have_count(1)
+    expect(wonderful).to_contain_text("pushes towards positive")
+    expect(awful).to_contain_text("pushes towards negative")
+    expect(wonderful.locator("[aria-hidden=true]")).to_have_text("+")
+    expect(awful.locator("[aria-hidden=true]")).to_have_text("−")
+    # The review reads as typed around the marks, and the marked text keeps WCAG AA contrast.
+    shown = answer.locator(".highlighted").evaluate(
+        "el => { const c = el.cloneNode(true);"
+        " c.querySelectorAll('[aria-hidden=true], .visually-hidden').forEach(n => n.remove());"
+        " return c.textContent }"
+    )
+    assert shown == MIXED
+    for mark in (wonderful, awful):
+        assert _contrast(page, mark) >= 4.5

@@ -1,47 +1,74 @@
 import { useEffect, useId, useRef, useState } from 'react'
-import { fetchModelInfo, predict } from './api.js'
+import { explain, fetchModelInfo, fetchModels } from './api.js'
 import { ADVISED_LENGTH, NOTEBOOKS_URL, REPO_URL } from './config.js'
 import { EXAMPLES } from './examples.js'
 import Result from './Result.jsx'
 
 const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent)
 
+// When /api/models cannot be read: the default model alone, under no title.
+const DEFAULT_ONLY = [{ name: null, title: '' }]
+
 export default function App() {
   const [review, setReview] = useState('')
-  // idle -> loading -> success | error; the typed review is never cleared by a failure.
-  const [state, setState] = useState({ status: 'idle' })
+  // idle -> loading -> done (each model's answer a success or an error); the typed review is
+  // never cleared by a failure.
+  const [run, setRun] = useState({ status: 'idle' })
   const [model, setModel] = useState(undefined) // undefined: loading, null: unavailable
   const textareaRef = useRef(null)
   const requestRef = useRef(null)
+  const modelsRef = useRef(null) // the promise of /api/models' list
+
+  // The served models, asked once; asked again on the next submit if that failed.
+  function servedModels() {
+    modelsRef.current ??= fetchModels().then((models) => {
+      if (!models) modelsRef.current = null
+      return models ?? DEFAULT_ONLY
+    })
+    return modelsRef.current
+  }
 
   useEffect(() => {
     const controller = new AbortController()
     fetchModelInfo({ signal: controller.signal }).then((info) => {
       if (!controller.signal.aborted) setModel(info)
     })
+    servedModels()
     return () => {
       controller.abort()
       requestRef.current?.abort()
     }
   }, [])
 
-  const loading = state.status === 'loading'
+  const loading = run.status === 'loading'
   const canSubmit = review.trim().length > 0 && !loading
 
   async function submit() {
     if (!canSubmit) return
     const controller = new AbortController()
+    const { signal } = controller
     requestRef.current = controller
-    setState({ status: 'loading' })
-    try {
-      const result = await predict(review, { signal: controller.signal })
-      setState({ status: 'success', result })
-    } catch (error) {
-      if (error?.name === 'AbortError') return
-      setState({ status: 'error', message: error?.message || 'Something went wrong. Please try again.' })
-    } finally {
-      if (requestRef.current === controller) requestRef.current = null
-    }
+    const sent = review
+    setRun({ status: 'loading', review: sent, answers: [] })
+    const models = await servedModels()
+    if (signal.aborted) return
+    setRun((run) => ({ ...run, answers: models.map((model) => ({ model, status: 'loading' })) }))
+    // Every model at once; each answer is shown as soon as it arrives.
+    const settle = (index, answer) =>
+      setRun((run) => ({ ...run, answers: run.answers.map((old, i) => (i === index ? { ...old, ...answer } : old)) }))
+    await Promise.all(
+      models.map(async (model, index) => {
+        try {
+          settle(index, { status: 'success', result: await explain(sent, { model: model.name, signal }) })
+        } catch (error) {
+          if (error?.name === 'AbortError') return
+          settle(index, { status: 'error', message: error?.message || 'Something went wrong. Please try again.' })
+        }
+      }),
+    )
+    if (signal.aborted) return
+    setRun((run) => ({ ...run, status: 'done' }))
+    if (requestRef.current === controller) requestRef.current = null
   }
 
   function onSubmit(event) {
@@ -78,7 +105,7 @@ export default function App() {
             textareaRef={textareaRef}
             maxChars={model?.limits?.max_review_chars}
           />
-          <Result state={state} />
+          <Result run={run} />
         </section>
         <Examples onPick={pickExample} />
       </main>

@@ -1,45 +1,107 @@
 import { confidence } from './api.js'
+import Highlighted, { Legend } from './Highlighted.jsx'
 
-// The live region exists from the first render so that screen readers announce what changes in it.
-export default function Result({ state }) {
+/** The answers of every served model, side by side.
+ *
+ * `run`: {status: 'idle' | 'loading' | 'done', review (as sent), answers: [{model, status:
+ * 'loading' | 'success' | 'error', result?, message?}]}. The live region exists from the first
+ * render so that screen readers announce what changes in it; it holds a short summary, while
+ * the answers themselves (with the highlighted review) are not read out unasked. */
+export default function Result({ run }) {
+  const { answers = [] } = run
+  const explained = answers.some((answer) => answer.result?.spans)
+  const failed = answers.some((answer) => answer.status === 'error')
   return (
-    <div className="result" role="status" aria-live="polite" aria-atomic="true" aria-busy={state.status === 'loading'}>
-      {state.status === 'loading' && (
+    <div className="result">
+      <p className="visually-hidden" role="status" aria-live="polite" aria-atomic="true">
+        {announcement(run)}
+      </p>
+      {explained && <Legend />}
+      {answers.length > 0 && (
+        <div className="answers" aria-busy={run.status === 'loading'}>
+          {answers.map((answer, index) => (
+            <Answer key={answer.model.name ?? index} answer={answer} review={run.review} />
+          ))}
+        </div>
+      )}
+      {failed && run.status === 'done' && <p className="hint">Your text is still in the box: you can try again.</p>}
+    </div>
+  )
+}
+
+function announcement(run) {
+  if (run.status === 'loading') return 'Reading your review…'
+  if (run.status !== 'done') return ''
+  return run.answers
+    .map(({ model, status, result, message }) => {
+      const said = status === 'success' ? `${verdict(result)}, confidence ${percent(result)}%` : `the prediction failed: ${message}`
+      return model.title ? `${model.title}: ${said}.` : `${said[0].toUpperCase()}${said.slice(1)}.`
+    })
+    .join(' ')
+}
+
+const verdict = (result) => (result.sentiment === 'positive' ? 'Positive' : 'Negative')
+const percent = (result) => Math.round(confidence(result) * 100)
+
+function Answer({ answer, review }) {
+  const { model, status, result, message } = answer
+  const tone = status === 'success' ? `prediction--${result.sentiment}` : 'prediction--neutral'
+  return (
+    <article className={`prediction ${tone}`} aria-label={model.title || undefined}>
+      {model.title && <ModelTitle model={model} />}
+      {status === 'loading' && (
         <p className="result__loading">
           <span className="spinner" aria-hidden="true" />
           Reading your review…
         </p>
       )}
-      {state.status === 'error' && (
+      {status === 'error' && (
         <div className="result__error">
           <p className="result__error-title">The prediction failed.</p>
-          <p>{state.message}</p>
-          <p className="hint">Your text is still in the box: you can try again.</p>
+          <p>{message}</p>
         </div>
       )}
-      {state.status === 'success' && <Prediction result={state.result} />}
+      {status === 'success' && <Prediction result={result} review={review} />}
+    </article>
+  )
+}
+
+function ModelTitle({ model }) {
+  const accuracy = model.metrics?.accuracy
+  return (
+    <div className="prediction__model">
+      <h3>{model.title}</h3>
+      {typeof accuracy === 'number' && (
+        <p className="prediction__metric">
+          {model.metrics.split || 'test'} accuracy {(accuracy * 100).toFixed(1)}%
+        </p>
+      )}
     </div>
   )
 }
 
-function Prediction({ result }) {
+function Prediction({ result, review }) {
   const positive = result.sentiment === 'positive'
-  const percent = Math.round(confidence(result) * 100)
   return (
-    <div className={positive ? 'prediction prediction--positive' : 'prediction prediction--negative'}>
+    <>
       <p className="prediction__label">
         <Face positive={positive} />
         <span>
-          Prediction: <strong data-testid="sentiment">{positive ? 'Positive' : 'Negative'}</strong>
+          Prediction: <strong data-testid="sentiment">{verdict(result)}</strong>
         </span>
       </p>
       <div className="confidence">
-        <span className="confidence__text">Confidence {percent}%</span>
+        <span className="confidence__text">Confidence {percent(result)}%</span>
         <div className="confidence__bar" aria-hidden="true">
-          <div className="confidence__fill" style={{ width: `${percent}%` }} />
+          <div className="confidence__fill" style={{ width: `${percent(result)}%` }} />
         </div>
       </div>
-    </div>
+      {result.spans ? (
+        <Highlighted text={review} spans={result.spans} />
+      ) : (
+        <p className="hint prediction__note">This model cannot show which words mattered.</p>
+      )}
+    </>
   )
 }
 
