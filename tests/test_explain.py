@@ -154,10 +154,27 @@ def test_groups_cover_everything_in_order():
     assert groups(5, 24) == [(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)]
     assert groups(0) == []
     runs = groups(230, 24)
-    assert len(runs) <= 24 and runs[0][0] == 0 and runs[-1][1] == 230
+    assert len(runs) == 24 and runs[0][0] == 0 and runs[-1][1] == 230
+    assert {b - a for a, b in runs} == {9, 10}
     assert all(b == c for (_, b), (c, _) in zip(runs, runs[1:], strict=False))
 
 
 def test_sentences_without_surrounding_space():
     text = "  One. Two!!\nThree?  four"
     assert [text[a:b] for a, b in sentences(text)] == ["One.", "Two!!", "Three?", "four"]
+
+
+def test_many_sentences_are_merged_into_a_few_groups(tmp_path, monkeypatch):
+    run = build_tiny_transformer(tmp_path / "run")
+    predictor = Predictor.load(run, backend="torch")
+    rows = []
+    real = predictor.backend.log_odds
+    monkeypatch.setattr(predictor.backend, "log_odds",
+                        lambda feed: rows.append(len(feed["input_ids"])) or real(feed))
+    review = " ".join(f"Sentence number {i} is here." for i in range(10))
+    found = Explainer(predictor).explain(review)
+    assert rows == [1 + explain.MAX_SENTENCE_GROUPS]
+    assert len(found.spans) == explain.MAX_SENTENCE_GROUPS
+    assert found.spans[0].start == 0 and found.spans[-1].end == len(review)
+    assert review[found.spans[1].start : found.spans[1].end] == (
+        "Sentence number 1 is here. Sentence number 2 is here.")
