@@ -57,6 +57,48 @@ def test_bad_requests_over_http(server):
     assert r.status_code == 200
 
 
+def test_the_tutorials_client_gets_the_bare_label(server):
+    """Exactly what the tutorial's page (axios 0.21) sends; it upper-cases ``res.data``."""
+    headers = {"Accept": "application/json, text/plain, */*",
+               "Content-Type": "application/json;charset=utf-8"}
+    for review, label in (("A wonderful, moving film. I loved it.", "positive"),
+                          ("Awful and boring, a waste of two hours.", "negative")):
+        r = requests.post(server + "/predict", data=json.dumps({"review": review}),
+                          headers=headers, timeout=10)
+        assert r.status_code == 200 and r.headers["Content-Type"].startswith("text/plain")
+        assert r.text == label and r.text.upper() == label.upper()
+    r = requests.post(server + "/predict", data="{}", headers=headers, timeout=10)
+    assert r.status_code == 400 and "review" in r.json()["error"]
+
+
+def test_two_models_side_by_side(tmp_path):
+    """The shipped model and a tiny transformer exported to ONNX, both served by gunicorn."""
+    from sentireview.export import export_onnx
+    from tests.helpers.server import SHIPPED_MODEL
+    from tests.test_export import build_tiny_transformer
+
+    tiny = build_tiny_transformer(tmp_path / "tiny")
+    export_onnx(tiny)
+    log = tmp_path / "server.log"
+    proc, url = serve({"SENTIREVIEW_MODEL_DIR": f"{SHIPPED_MODEL}:{tiny}"}, log)
+    try:
+        listed = requests.get(url + "/api/models", timeout=10).json()
+        names = [m["name"] for m in listed["models"]]
+        assert listed["default"] == names[0] and len(names) == 2
+        assert [m["backend"] for m in listed["models"]] == ["onnx", "onnx"]
+        review = "A wonderful cast. An awful script!"
+        for name in names:
+            r = requests.post(url + "/api/explain", json={"review": review, "model": name},
+                              timeout=30)
+            assert r.status_code == 200 and r.json()["model"]["name"] == name
+            assert r.json()["spans"]
+        r = requests.post(url + "/api/predict", json={"review": review, "model": "nope"},
+                          timeout=10)
+        assert r.status_code == 400 and all(n in r.json()["error"] for n in names)
+    finally:
+        assert stop(proc) == 0, log.read_text()[-2000:]
+
+
 def test_missing_model_stops_start_up_with_one_line(tmp_path):
     log = tmp_path / "server.log"
     proc = start({"SENTIREVIEW_MODEL_DIR": str(tmp_path / "nope")}, log)
