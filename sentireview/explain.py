@@ -16,10 +16,11 @@ How, per kind of model (no torch needed: this runs in the web process on ONNX Ru
   split evenly over its occurrences and over the words of each occurrence; the word shares
   add up to the wide logit. The deep part (the LSTMs) is measured by occlusion: the review is
   scored again with a group of consecutive words left out, all groups in one batch, and the
-  fall in the deep logit is that group's share, split evenly over its words. Reviews of up to
-  :data:`MAX_VARIANTS` words are read word by word; longer ones in as many groups of
-  consecutive words. A 230-word review costs 24 extra rows of one batched call, not 230
-  separate calls.
+  fall in the deep logit is that group's share, split evenly over its words. The batch is
+  bounded by :data:`TOKEN_BUDGET` words in all (the cost of the LSTMs): reviews of up to 74
+  words are read word by word (the short reviews people type), longer ones in groups of
+  consecutive words, at least :data:`MAX_VARIANTS` of them. A 230-word review costs 24 extra
+  rows of one batched call, not 230 separate calls.
 * Transformers (``transformer``): sentence occlusion. Each sentence is left out in turn and
   its span's weight is the fall in log-odds; spans are sentences, not words. Past
   :data:`MAX_SENTENCE_GROUPS` sentences, neighbours are merged into that many groups (each
@@ -47,8 +48,11 @@ from sentireview.kinds import VOCAB, get_kind
 from sentireview.predict import Predictor
 from sentireview.vocab import UNK_ID, Vocab, pad_ids
 
-#: Most occlusion variants per explanation of a word model (rows of the one batched call).
+#: Fewest groups a long review is cut into for a word model (rows of the one batched call)...
 MAX_VARIANTS = 24
+#: ... and more, down to single words, while rows x words stays within this many words
+#: (24 groups of a 230-word review; word by word up to 74 words).
+TOKEN_BUDGET = 5_600
 #: Most sentence groups for a transformer: each is a full forward pass of the encoder (about
 #: 110 ms for 256 tokens with int8 MiniLM on one core), so 6 + 1 rows keep p50 under 1 s.
 MAX_SENTENCE_GROUPS = 6
@@ -233,7 +237,7 @@ class Explainer:
         if max_tokens is not None:
             tokens = tokens[: int(max_tokens)]
         ids = np.array(self.vocab.encode(" ".join(tokens)), dtype=np.int64)
-        runs = groups(len(ids))
+        runs = groups(len(ids), max(MAX_VARIANTS, TOKEN_BUDGET // max(1, len(ids))))
         variants = [ids] + [np.concatenate([ids[:a], ids[b:]]) for a, b in runs]
         pad = int(self.config["model"].get("pad_id", 0))
         batch_ids, lengths = pad_ids([v.tolist() for v in variants], pad, UNK_ID)
@@ -254,7 +258,7 @@ class Explainer:
         spans = [
             Span(place[0], place[1], float(weight))
             for place, weight in zip(places, shares, strict=True)
-            if place is not None and weight != 0.0
+            if place is not None
         ]
         return self._finish(float(totals[0]), spans)
 

@@ -75,20 +75,23 @@ def test_wide_model_explanation_matches_its_parts(tmp_path):
 # -- occlusion ---------------------------------------------------------------------------
 
 
-def test_word_weights_of_a_plain_lstm_are_leave_one_out(tmp_path):
+def test_word_weights_of_a_plain_lstm_are_leave_one_out(tmp_path, monkeypatch):
+    monkeypatch.setattr(explain, "MAX_SPANS", 1000)  # every word's span
     run = build_tiny_lstm(tmp_path / "run")
     predictor = Predictor.load(run, backend="torch")
     explainer = Explainer(predictor)
     assert explainer.method == "word occlusion"
-    review = "A wonderful film with a great cast"
+    # over 24 words but within TOKEN_BUDGET: still word by word
+    review = "A wonderful film with a great cast " + " ".join(
+        ["story", "music", "scene", "actor", "ending", "plot", "dull"] * 8)
     found = explainer.explain(review)
     words = predictor.prepare_text(review).split()
     full = logit(predictor.predict_proba([" ".join(words)], prepared=True)[0])
-    by_word = {review[s.start : s.end].lower(): s.weight for s in found.spans}
-    for i, word in enumerate(words):
+    assert [review[s.start : s.end].lower() for s in found.spans] == words
+    for i, (word, span) in enumerate(zip(words, found.spans, strict=True)):
         rest = " ".join(words[:i] + words[i + 1 :])
         expected = full - logit(predictor.predict_proba([rest], prepared=True)[0])
-        assert by_word[word] == pytest.approx(expected, abs=1e-4), word
+        assert span.weight == pytest.approx(expected, abs=1e-4), word
 
 
 def test_long_reviews_are_read_in_at_most_max_variants_groups(tmp_path, monkeypatch):
@@ -98,8 +101,11 @@ def test_long_reviews_are_read_in_at_most_max_variants_groups(tmp_path, monkeypa
     real = predictor.backend.log_odds
     monkeypatch.setattr(predictor.backend, "log_odds",
                         lambda feed: rows.append(len(feed["ids"])) or real(feed))
-    found = Explainer(predictor).explain("good film and a bad plot " * 40)
-    assert len(rows) == 1 and explain.MAX_VARIANTS - 2 <= rows[0] - 1 <= explain.MAX_VARIANTS
+    found = Explainer(predictor).explain("good film and a bad plot " * 80)
+    words = min(200, len(predictor.prepare_text("good film and a bad plot " * 80).split()))
+    groups_ = max(explain.MAX_VARIANTS, explain.TOKEN_BUDGET // words)
+    assert groups_ < words  # long enough to be read in groups (max_tokens 200)
+    assert rows == [1 + groups_]  # one batched call
     assert 0 < len(found.spans) <= explain.MAX_SPANS
 
 
