@@ -9,6 +9,7 @@ prediction side) loads no torch.
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -171,3 +172,38 @@ def test_the_checker_sees_a_forbidden_import(tmp_path):
     targets = [t for t, _ in _imports("sentireview.predict", path)]
     assert "sentireview.training.lstm" in targets
     assert _side("sentireview.training.lstm") == "training" != _side("sentireview.predict")
+
+
+def _base_dependencies() -> set[str]:
+    """Distribution names of pyproject.toml's base dependencies (what the web install has)."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return {re.split(r"[<>=!~\[; ]", d, maxsplit=1)[0].lower().replace("_", "-")
+            for d in project["dependencies"]}
+
+
+def test_the_web_install_has_every_package_serving_imports():
+    """Every third-party module the web side imports, at any depth (lazy imports too: the
+    transformer's tokenizer, the explainer's safetensors), comes with a base dependency, so
+    `pip install -r requirements.txt` serves every model kind and explains."""
+    from importlib.metadata import packages_distributions, requires
+
+    dists = packages_distributions()
+    web = [n for n in MODULES if n.startswith("senti_api") or n == "sentireview" or (
+        _prefix(n, WEB_ALLOWED) not in (None, "sentireview") and not _prefix(n, WEB_FORBIDDEN))]
+    base = _base_dependencies()
+    for dist in list(base):  # and what they bring themselves (Werkzeug with Flask)
+        for req in requires(dist) or []:
+            if "extra ==" not in req:
+                base.add(re.split(r"[<>=!~\[; (]", req, maxsplit=1)[0].lower().replace("_", "-"))
+    missing = {}
+    for name in web:
+        for target, line in _imports(name, MODULES[name]):
+            top = target.split(".")[0]
+            if not top or top in sys.stdlib_module_names or top in ("sentireview", "senti_api"):
+                continue
+            names = {d.lower().replace("_", "-") for d in dists.get(top, [top])}
+            if not names & base:
+                missing[f"{name} line {line}"] = top
+    assert not missing, f"add to [project] dependencies: {missing}"
