@@ -49,6 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     lstm.add_argument("--seed", type=int, default=17, help="default: 17 (the tutorial's)")
     lstm.add_argument("--resume", action="store_true", help="continue from the run's checkpoint")
     _amp(lstm)
+    _report_to(lstm)
     lstm.set_defaults(func=_train_lstm)
 
     vec = models.add_parser("vectors", help="word2vec vectors from the (unlabelled) reviews")
@@ -165,6 +166,16 @@ def _common(p: argparse.ArgumentParser) -> None:
     _amp(p)
     p.add_argument("--save-pth", action="store_true", help="also write the tutorial's model.pth")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _report_to(p)
+
+
+def _report_to(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--report-to",
+        choices=("none", "tensorboard"),
+        default="none",
+        help="also write the history as TensorBoard event files to RUN/tensorboard",
+    )
 
 
 def _train_lstm(args: argparse.Namespace) -> int:
@@ -194,6 +205,7 @@ def _train_lstm(args: argparse.Namespace) -> int:
         init=init,
         seed=args.seed,
         resume=args.resume,
+        report_to=args.report_to,
     )
     summary = train_lstm(cfg)
     log.info("done: %s (best validation loss %.4f)", summary["run_dir"], summary["best_val_loss"])
@@ -270,6 +282,7 @@ def _common_settings(args: argparse.Namespace) -> dict:
         "device": args.device,
         "amp": args.amp,
         "progress": not args.no_progress,
+        "report_to": args.report_to,
     }
 
 

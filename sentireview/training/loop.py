@@ -216,13 +216,21 @@ class _StopFlag:
 class History:
     """Rows of metrics, rewritten to history.csv and history.json after each validation."""
 
-    def __init__(self, run_dir: Path | None, rows: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        run_dir: Path | None,
+        rows: list[dict[str, Any]] | None = None,
+        hooks: Sequence[Callable[[dict[str, Any]], None]] = (),
+    ) -> None:
         self.run_dir = run_dir
         self.rows = list(rows or [])
+        self.hooks = list(hooks)  # also told of each new row (training.tracking)
 
     def append(self, row: dict[str, Any]) -> None:
         self.rows.append(row)
         self.save()
+        for hook in self.hooks:
+            hook(row)
 
     def save(self) -> None:
         """Write the rows to history.json and history.csv (atomically; not without a folder)."""

@@ -43,6 +43,7 @@ from sentireview.training.loop import (
     resolve_amp,
     train_stage,
 )
+from sentireview.training.tracking import history_hooks
 from sentireview.training.wide import fit_mix, fit_wide
 from sentireview.training.word_vectors import init_embedding
 from sentireview.vocab import UNK_ID, Vocab, pad_ids
@@ -121,6 +122,7 @@ class LSTMTrainConfig:
     device: str | None = None
     threads: int | None = None
     progress: bool = True
+    report_to: str = "none"  # none | tensorboard (training.tracking)
 
 
 class IdSplit:
@@ -281,7 +283,11 @@ def _train(cfg: LSTMTrainConfig, info: DistInfo, on_step) -> dict[str, object]:
         amp=amp,
         progress=cfg.progress,
     )
-    history = History(out if info.is_main else None, previous_rows(out) if cfg.resume else [])
+    history = History(
+        out if info.is_main else None,
+        previous_rows(out) if cfg.resume else [],
+        history_hooks(cfg.report_to, out if info.is_main else None),
+    )
     t0 = time.perf_counter()
     result = train_stage(
         wrapped,

@@ -63,6 +63,7 @@ from sentireview.training.loop import (
     resolve_amp,
     train_stage,
 )
+from sentireview.training.tracking import history_hooks
 from sentireview.weights import load_tensors, save_weights
 
 log = logging.getLogger(__name__)
@@ -134,6 +135,7 @@ class TransformerTrainConfig:
     pooling: str = "pooler"  # pooler | first | mean | auto (models.transformer)
     feature_cache: bool = True  # stage 1 on cached encoder features (else the encoder runs)
     checkpoint_every: int | None = None  # also save the resume state every N steps
+    report_to: str = "none"  # none | tensorboard (training.tracking)
     seed: int = 17
     resume: bool = False
     early_stopping: int | None = None
@@ -289,7 +291,11 @@ def _train(cfg: TransformerTrainConfig, info: DistInfo, on_step) -> dict[str, An
     if info.is_main:
         out.mkdir(parents=True, exist_ok=True)
         tokenizer.save_pretrained(str(out / artifact.TOKENIZER))
-    history = History(out if info.is_main else None, previous_rows(out) if cfg.resume else [])
+    history = History(
+        out if info.is_main else None,
+        previous_rows(out) if cfg.resume else [],
+        history_hooks(cfg.report_to, out if info.is_main else None),
+    )
     ckpt_dir = out / "checkpoints"
     base = dict(
         batch_size=cfg.batch_size,
