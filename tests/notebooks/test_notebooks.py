@@ -118,9 +118,11 @@ def test_03_two_stages_from_a_csv(kaggle_csv, tiny_encoder, tmp_path):
     )
     assert json.loads((prepared / "manifest.json").read_text())["split"] == "tutorial"
     history = pd.read_csv(run / "history.csv")
-    assert list(history["stage"]) == ["pretrain"] * 20 + ["finetune"] * 3
+    # the default recipe, "recommended": two validations per epoch, dropout 0.1, plain text
+    assert list(history["stage"]) == ["pretrain"] * 40 + ["finetune"] * 6
     config = json.loads((run / "config.json").read_text())
-    assert config["kind"] == "transformer" and config["model"]["dropout"] == 0.3
+    assert config["kind"] == "transformer" and config["model"]["dropout"] == 0.1
+    assert config["text"]["column"] == "text" and config["text"]["truncation"] == "head+tail"
     metrics = json.loads((run / "metrics.json").read_text())
     assert set(metrics["stages"]) == {"pretrain", "finetune"}
     assert (run / "confusion_stages.png").is_file()
