@@ -155,21 +155,42 @@ def _token_pattern(token: str) -> re.Pattern[str]:
     return re.compile(f"{_literal(token[:cut])}\\s?{_literal(token[cut:])}", re.IGNORECASE)
 
 
+#: Unbounded searches one alignment may make (after a token is not found nearby).
+_FAR_SEARCHES = 64
+
+
 def align_tokens(text: str, tokens: Sequence[str]) -> list[tuple[int, int] | None]:
     """Where each cleaned token lies in ``text``: ``(start, end)`` or None, in order, never
-    overlapping. Each token is looked for a short way past the previous one only, so one that
-    is missing cannot pull the others out of place."""
+    overlapping.
+
+    Each token is looked for a short way past the previous one. When it is not there (the
+    cleaner dropped a long stretch before it: a divider line, a run of emoji or spaces), it
+    is looked for further on, and taken only if the token after it is found right behind it,
+    so that one token missing altogether (say, one an HTML entity produced) cannot pull the
+    others out of place. Far searches are bounded per text (:data:`_FAR_SEARCHES`)."""
     spans: list[tuple[int, int] | None] = []
-    cursor = 0
-    for token in tokens:
-        window = cursor + 64 + 8 * len(token)
-        match = _token_pattern(token).search(text, cursor, window)
+    cursor, far = 0, _FAR_SEARCHES
+    for i, token in enumerate(tokens):
+        match = _token_pattern(token).search(text, cursor, _window(cursor, token))
+        if match is None and far > 0:
+            far -= 1
+            match = _token_pattern(token).search(text, cursor)
+            following = tokens[i + 1] if i + 1 < len(tokens) else None
+            if match is not None and following is not None and _token_pattern(
+                following
+            ).search(text, match.end(), _window(match.end(), following)) is None:
+                match = None
         if match is None:
             spans.append(None)
             continue
         spans.append((match.start(), match.end()))
         cursor = match.end()
     return spans
+
+
+def _window(cursor: int, token: str) -> int:
+    """Where the near search for ``token`` from ``cursor`` stops."""
+    return cursor + 64 + 8 * len(token)
 
 
 def groups(count: int, most: int = MAX_VARIANTS) -> list[tuple[int, int]]:
@@ -297,9 +318,9 @@ def _read_wide(folder: Path, config: dict) -> tuple[np.ndarray | None, float]:
 
     try:
         with safe_open(str(path), framework="np") as weights:
-            wide = weights.get_tensor("wide.weight").astype(np.float64).reshape(-1)
+            wide = weights.get_tensor("wide.weight").reshape(-1)  # as stored (float16: 4 MB)
             mix = weights.get_tensor("mix").astype(np.float64)
     except Exception as exc:  # safetensors raises its own error types
         raise SentiReviewError(f"cannot read the wide part from {path}: {exc}") from None
-    members = int(config["model"].get("members", 1)) if config["kind"] == "lstm_ensemble" else 1
-    return wide, float(mix[members])
+    # mix = [one weight per LSTM (1, or one per ensemble member), the wide part's, the bias]
+    return wide, float(mix[-2])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -184,3 +185,32 @@ def test_many_sentences_are_merged_into_a_few_groups(tmp_path, monkeypatch):
     assert found.spans[0].start == 0 and found.spans[-1].end == len(review)
     assert review[found.spans[1].start : found.spans[1].end] == (
         "Sentence number 1 is here. Sentence number 2 is here.")
+
+
+@pytest.mark.parametrize("gap", ["=" * 90, " " * 150, "😀" * 80, "-----\n" * 30])
+def test_tokens_after_a_long_dropped_stretch_are_found(gap):
+    text = f"A wonderful film. {gap} The plot was awful and boring."
+    tokens = clean_words(text).split()
+    spans = align_tokens(text, tokens)
+    assert [text[a:b] for a, b in spans] == [
+        "A", "wonderful", "film", "The", "plot", "was", "awful", "and", "boring"]
+
+
+def test_the_shipped_ensembles_wide_shares_are_its_wide_part():
+    """On the shipped two-member ensemble: the words' wide shares add up to its mix weight
+    times its own wide logit (``parts=True``, computed by torch)."""
+    from sentireview.backends.torch import load_model
+
+    folder = Path(__file__).resolve().parents[1] / "webapp" / "flask" / "ml_model"
+    predictor = Predictor.load(folder, backend="onnx")
+    explainer = Explainer(predictor)
+    review = "Not bad at all: a funny, warm film, though the ending is weak."
+    feed = predictor.encode([predictor.prepare_text(review)])
+    model = load_model(folder)
+    with torch.no_grad():
+        parts = model(torch.from_numpy(feed["ids"]), torch.from_numpy(feed["lengths"]),
+                      parts=True)
+    want = float(model.mix[-2] * parts[0, -1])
+    shares = explainer.wide_mix * explain.wide_shares(feed["ids"][0], explainer.wide, 3)
+    assert shares.sum() == pytest.approx(want, abs=1e-3)
+    assert explainer.wide.dtype == np.float16  # kept as stored: 4 MB, not 16

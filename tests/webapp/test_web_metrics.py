@@ -269,7 +269,7 @@ def test_an_exited_worker_leaves_counts_but_no_live_values(tmp_path):
         assert value(text, "http_requests_total", route="/health", status="200") == counted
         assert (folder / f"counter_{gone}.db").exists()
         info = samples(text, "sentireview_model_info")
-        assert [s.value for s in info] == [1.0] and info[0].labels["kind"] == "lstm"
+        assert [s.value for s in info] == [1.0] and info[0].labels["kind"] == "lstm_ensemble"
     finally:
         returncode = stop(proc)
     assert returncode == 0, log.read_text()[-2000:]

@@ -55,3 +55,26 @@ def test_unknown_model_is_a_400_that_lists_the_names(client):
 def test_the_named_model_answers(client):
     r = client.post("/api/predict", json={"reviews": ["good"], "model": "fake-lstm"})
     assert r.status_code == 200 and r.get_json()["model"]["name"] == "fake-lstm"
+
+
+class SlowExplainer(KeywordPredictor):
+    def explain(self, text):
+        raise TimeoutError("took too long")
+
+
+def test_an_explanation_that_times_out_is_a_json_503(model_dir, tmp_path):
+    app = create_app({"MODEL_DIR": model_dir, "PREDICTOR": SlowExplainer(),
+                      "STATIC_DIR": tmp_path})
+    r = app.test_client().post("/api/explain", json={"review": "good"})
+    assert r.status_code == 503 and r.headers["Retry-After"] == "1"
+    assert "too long" in r.get_json()["error"]
+
+
+def test_a_model_that_cannot_explain_is_a_json_501(model_dir, tmp_path):
+    class Plain:
+        def predict(self, texts):
+            return KeywordPredictor().predict(texts)
+
+    app = create_app({"MODEL_DIR": model_dir, "PREDICTOR": Plain(), "STATIC_DIR": tmp_path})
+    r = app.test_client().post("/api/explain", json={"review": "good"})
+    assert r.status_code == 501 and "cannot explain" in r.get_json()["error"]

@@ -8,7 +8,8 @@
   ``GET /api/models``: the served models; both POSTs take an optional ``"model"`` name.
 - ``GET /health``, ``/ready``, ``/api/model`` (the default model), ``/openapi.json``.
 
-Errors are ``{"error": message}`` JSON with a 4xx status on every route.
+Errors are ``{"error": message}`` JSON on every route: 4xx for the client's mistakes, and the
+501 and 503 that /openapi.json lists.
 
 Request bodies are parsed here rather than with ``request.get_json`` so that each way a body
 can be wrong (no body, wrong content type, bytes that are not UTF-8, broken or absurdly deep
@@ -243,11 +244,7 @@ def explain() -> Response:
     _check_fields(data, {"review", "model"}, EXPLAIN_USAGE)
     review = _check_review(data["review"], "'review'", _settings().max_review_chars)
     model = _chosen_model(data)
-    deadline = _deadline()
-    answer = model.explain(review)
-    if time.monotonic() > deadline:  # one batched call: checked once it returns
-        raise PredictionTimeout("the explanation ran past its deadline")
-    return jsonify({**answer, "model": model.summary()})
+    return jsonify({**model.explain(review, _deadline()), "model": model.summary()})
 
 
 @bp.get("/api/models")

@@ -42,17 +42,17 @@ class ExplainUnavailable(SentiReviewError):
     """This model cannot explain its predictions (answered 501)."""
 
 
-def make_explainer(model: ServedModel) -> Any:
+def make_explainer(predictor: PredictorLike, path: Path) -> Any:
     """``sentireview.explain.Explainer`` for a model loaded with ``Predictor.load``; an
-    injected predictor (tests) explains itself if it has ``explain(text)``."""
+    injected predictor (tests) explains itself if it has ``explain(text)``; else None."""
     from sentireview.explain import Explainer
     from sentireview.predict import Predictor
 
-    if isinstance(model.predictor, Predictor):
-        return Explainer(model.predictor, model.path)
-    if callable(getattr(model.predictor, "explain", None)):  # an injected predictor's own
-        return model.predictor
-    raise ExplainUnavailable(f"model {model.name!r} cannot explain its predictions")
+    if isinstance(predictor, Predictor):
+        return Explainer(predictor, path)
+    if callable(getattr(predictor, "explain", None)):  # an injected predictor's own
+        return predictor
+    return None
 
 
 class ModelLoadError(SentiReviewError):
@@ -115,12 +115,21 @@ class ServedModel:
         }
         return {k: v for k, v in figures.items() if v is not None}
 
-    def explain(self, text: str) -> dict[str, Any]:
+    def explain(self, text: str, deadline: float | None = None) -> dict[str, Any]:
         """The prediction of ``text`` with the spans that mattered (``sentireview.explain``):
-        ``{"sentiment", "score", "label", "spans": [{"start", "end", "weight"}], "method"}``."""
+        ``{"sentiment", "score", "label", "spans": [{"start", "end", "weight"}], "method"}``.
+
+        The work is one batched call, bounded in size (a few hundred ms at most for the light
+        model, about 1 s for a transformer on one core): :class:`PredictionTimeout` is raised
+        when ``deadline`` has passed before it starts, or for a ``TimeoutError`` within."""
         if self._explainer is None:
-            self._explainer = make_explainer(self)
-        found = self._explainer.explain(text)
+            raise ExplainUnavailable(f"model {self.name!r} cannot explain its predictions")
+        if deadline is not None and time.monotonic() > deadline:
+            raise PredictionTimeout("no time left for the explanation")
+        try:
+            found = self._explainer.explain(text)
+        except TimeoutError as exc:
+            raise PredictionTimeout(str(exc) or "the explainer timed out") from exc
         label = int(found.score > 0.5)
         labels = self.config.get("labels", ["negative", "positive"])
         return {
@@ -226,9 +235,16 @@ def load_model(
         except Exception as exc:
             message = " ".join(str(exc).split()) or type(exc).__name__
             raise ModelLoadError(f"cannot load the model from {path}: {message}") from exc
+    try:  # built once here: a broken folder stops start-up, not each /api/explain
+        explainer = make_explainer(predictor, path)
+    except Exception as exc:
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        raise ModelLoadError(f"cannot explain the model in {path}: {message}") from exc
     served = ServedModel(
-        predictor=predictor, path=path, config=config, metrics=metrics,
-        backend=_backend_name(predictor),
+        predictor=predictor, path=path,
+        # the predictor's config is the normalised one (an old ensemble's kind, say)
+        config=dict(getattr(predictor, "config", None) or config), metrics=metrics,
+        backend=_backend_name(predictor), _explainer=explainer,
     )
     log.info("serving %s %s (%s, %s back end) from %s",
              served.kind, served.name, served.version, served.backend, path)
