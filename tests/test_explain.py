@@ -24,6 +24,15 @@ def logit(p: float) -> float:
     return math.log(p) - math.log1p(-p)
 
 
+def count_rows(predictor: Predictor, monkeypatch, input_name: str) -> list[int]:
+    """The batch size of each call the explainer makes to the back end, as they happen."""
+    rows: list[int] = []
+    real = predictor.backend.log_odds
+    monkeypatch.setattr(predictor.backend, "log_odds",
+                        lambda feed: rows.append(len(feed[input_name])) or real(feed))
+    return rows
+
+
 # -- the wide part, exactly -------------------------------------------------------------
 
 
@@ -96,12 +105,8 @@ def test_word_weights_of_a_plain_lstm_are_leave_one_out(tmp_path, monkeypatch):
 
 
 def test_long_reviews_are_read_in_at_most_max_variants_groups(tmp_path, monkeypatch):
-    run = build_tiny_lstm(tmp_path / "run")
-    predictor = Predictor.load(run, backend="torch")
-    rows = []
-    real = predictor.backend.log_odds
-    monkeypatch.setattr(predictor.backend, "log_odds",
-                        lambda feed: rows.append(len(feed["ids"])) or real(feed))
+    predictor = Predictor.load(build_tiny_lstm(tmp_path / "run"), backend="torch")
+    rows = count_rows(predictor, monkeypatch, "ids")
     found = Explainer(predictor).explain("good film and a bad plot " * 80)
     words = min(200, len(predictor.prepare_text("good film and a bad plot " * 80).split()))
     groups_ = max(explain.MAX_VARIANTS, explain.TOKEN_BUDGET // words)
@@ -172,12 +177,8 @@ def test_sentences_without_surrounding_space():
 
 
 def test_many_sentences_are_merged_into_a_few_groups(tmp_path, monkeypatch):
-    run = build_tiny_transformer(tmp_path / "run")
-    predictor = Predictor.load(run, backend="torch")
-    rows = []
-    real = predictor.backend.log_odds
-    monkeypatch.setattr(predictor.backend, "log_odds",
-                        lambda feed: rows.append(len(feed["input_ids"])) or real(feed))
+    predictor = Predictor.load(build_tiny_transformer(tmp_path / "run"), backend="torch")
+    rows = count_rows(predictor, monkeypatch, "input_ids")
     review = " ".join(f"Sentence number {i} is here." for i in range(10))
     found = Explainer(predictor).explain(review)
     assert rows == [1 + explain.MAX_SENTENCE_GROUPS]
