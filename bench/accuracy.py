@@ -7,8 +7,10 @@ given as ``--model NAME=RUN_DIR``, evaluated through ``Predictor`` exactly as th
 serves them. Columns:
 
 - accuracy and F1 (of the positive class) on the 25,000 official test reviews;
-- accuracy on the test reviews under 80 words, and on ``bench/short_reviews.tsv`` (short
-  critic-style sentences written for this project, a third of them pre-tokenized);
+- accuracy on the test reviews under 80 words, on ``bench/short_reviews.tsv`` (short
+  critic-style sentences written for this project, a third of them pre-tokenized), and on
+  ``bench/short_own.tsv`` (351 short reviews built around negation, contrast, sarcasm, faint
+  praise and mixed verdicts, written for issue 16; see bench/short_own.md);
 - size on disk: an artifact's whole folder; a baseline's parameters as
   ``LinearTextModel.save`` writes them (n-gram list + float32 weights, no pickle);
 - fit time: a baseline's ``fit`` on this machine (the dataset preparation is not counted);
@@ -71,6 +73,7 @@ log = logging.getLogger("bench.accuracy")
 
 DEFAULT_ARCHIVE = ROOT.parent / "shared" / "data" / "aclImdb_v1.tar.gz"
 DEFAULT_SHORT = ROOT / "bench" / "short_reviews.tsv"
+DEFAULT_OWN = ROOT / "bench" / "short_own.tsv"
 DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sentireview"
 SEED = 17
 SHORT_WORDS = 80  # "test reviews under 80 words"
@@ -89,6 +92,7 @@ class Row:
     f1: float
     accuracy_under_80: float
     accuracy_short_set: float
+    accuracy_own_set: float
     size_mb: float | None
     fit_s: float | None
     latency_p50_ms: float
@@ -164,6 +168,8 @@ class Data:
     test: pd.DataFrame  # raw, text, clean, label (possibly a seeded sample)
     short_texts: list[str]  # raw
     short_labels: np.ndarray
+    own_texts: list[str]  # raw: bench/short_own.tsv
+    own_labels: np.ndarray
     latency_raws: list[str]
     column: str
     recipe: str  # the prepared dataset's recipe (what its clean column holds)
@@ -202,12 +208,15 @@ def load_data(args: argparse.Namespace) -> tuple[Data, dict[str, Any]]:
     test = test.iloc[seeded_sample(len(test), args.limit_test)].reset_index(drop=True)
     pick = seeded_sample(len(test), LATENCY_REVIEWS, seed=SEED + 1)
     short_texts, short_labels = read_short_set(Path(args.short))
+    own_texts, own_labels = read_short_set(Path(args.own_short))
     data = Data(
         train_texts=train[args.column].tolist(),
         train_labels=train["label"].to_numpy(np.int64),
         test=test,
         short_texts=short_texts,
         short_labels=short_labels,
+        own_texts=own_texts,
+        own_labels=own_labels,
         latency_raws=test["raw"].iloc[pick].tolist(),
         column=args.column,
         recipe=manifest["recipe"],
@@ -225,6 +234,7 @@ def load_data(args: argparse.Namespace) -> tuple[Data, dict[str, Any]]:
             "reviews": len(short_texts),
             "pretokenized": int(data.short_pretokenized.sum()),
         },
+        "own_short_set": {"path": str(args.own_short), "reviews": len(own_texts)},
         "baseline_column": args.column,
     }
     return data, info
@@ -302,6 +312,7 @@ def baseline_row(name: str, data: Data, command: str) -> Row:
     probs = model.predict_proba(data.test[data.column].tolist())
     acc, f1 = scores(probs, labels)
     short = model.predict_proba(data.column_of(data.short_texts))
+    own = model.predict_proba(data.column_of(data.own_texts))
     with tempfile.TemporaryDirectory() as tmp:
         size = folder_mb(model.save(Path(tmp) / name))
     latency = latency_p50_ms(
@@ -317,6 +328,7 @@ def baseline_row(name: str, data: Data, command: str) -> Row:
         f1=f1,
         accuracy_under_80=accuracy(probs[data.under_80], labels[data.under_80]),
         accuracy_short_set=accuracy(short, data.short_labels),
+        accuracy_own_set=accuracy(own, data.own_labels),
         size_mb=size,
         fit_s=fit_s,
         latency_p50_ms=latency,
@@ -343,6 +355,7 @@ def model_row(name: str, run_dir: Path, data: Data, backend: str, command: str) 
     probs = np.asarray(probs)
     acc, f1 = scores(probs, labels)
     short = np.asarray(predictor.predict_proba(data.short_texts))
+    own = np.asarray(predictor.predict_proba(data.own_texts))
     latency = latency_p50_ms(lambda raw: predictor.predict([raw]), data.latency_raws)
     train_cmd = predictor.config.get("training", {}).get("command")
     return Row(
@@ -351,6 +364,7 @@ def model_row(name: str, run_dir: Path, data: Data, backend: str, command: str) 
         f1=f1,
         accuracy_under_80=accuracy(probs[data.under_80], labels[data.under_80]),
         accuracy_short_set=accuracy(short, data.short_labels),
+        accuracy_own_set=accuracy(own, data.own_labels),
         size_mb=folder_mb(run_dir),
         fit_s=_training_seconds(run_dir),
         latency_p50_ms=latency,
@@ -427,17 +441,20 @@ def _mb(x: float | None) -> str:
 
 def markdown(rows: Sequence[Row], info: dict[str, Any]) -> str:
     n80, nshort = info["test_under_80_words"], info["short_set"]["reviews"]
+    nown = info["own_short_set"]["reviews"]
     head = (
         f"| model | test accuracy | test F1 | test < {SHORT_WORDS} words (n={n80}) "
-        f"| short set (n={nshort}) | size MB | fit s | p50 ms (1 core) | reproduce |"
+        f"| short set (n={nshort}) | own short set (n={nown}) | size MB | fit s "
+        "| p50 ms (1 core) | reproduce |"
     )
-    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         fit = "n/a" if r.fit_s is None else f"{r.fit_s:.0f}"
         cmd = r.command.replace("|", "\\|")
         lines.append(
             f"| {r.name} | {_pct(r.accuracy)} | {r.f1:.4f} | {_pct(r.accuracy_under_80)} "
-            f"| {_pct(r.accuracy_short_set)} | {_mb(r.size_mb)} | {fit} | {r.latency_p50_ms:.2f} "
+            f"| {_pct(r.accuracy_short_set)} | {_pct(r.accuracy_own_set)} | {_mb(r.size_mb)} "
+            f"| {fit} | {r.latency_p50_ms:.2f} "
             f"| `{cmd}` |"
         )
     return "\n".join(lines)
@@ -478,6 +495,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="cleaning recipe when preparing (fills the clean column)",
     )
     src.add_argument("--short", default=str(DEFAULT_SHORT), help="the short-review set (TSV)")
+    src.add_argument("--own-short", default=str(DEFAULT_OWN),
+                     help="the project's own short set (TSV; issue 16)")
     p.add_argument(
         "--column",
         default="text",

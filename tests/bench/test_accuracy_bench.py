@@ -17,6 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "bench" / "accuracy.py"
 SHORT_SET = ROOT / "bench" / "short_reviews.tsv"
+OWN_SET = ROOT / "bench" / "short_own.tsv"
 ARTIFACT = ROOT / "webapp" / "flask" / "ml_model"
 
 _GOOD = ["a wonderful film", "superb acting", "I loved it", "moving and funny", "a gem"]
@@ -68,7 +69,8 @@ def run_bench(*args: str) -> subprocess.CompletedProcess[str]:
 def check_rows(out: dict, names: list[str]) -> None:
     assert [r["name"] for r in out["rows"]] == names
     for row in out["rows"]:
-        for key in ("accuracy", "f1", "accuracy_under_80", "accuracy_short_set"):
+        for key in ("accuracy", "f1", "accuracy_under_80", "accuracy_short_set",
+                    "accuracy_own_set"):
             assert 0.0 <= row[key] <= 1.0, (row["name"], key, row[key])
         for key in ("short_set_pretokenized", "short_set_plain"):
             assert 0.0 <= row["notes"][key] <= 1.0, (row["name"], key, row["notes"])
@@ -97,6 +99,7 @@ def test_bench_builds_the_table_from_an_archive(tmp_path: Path) -> None:
     assert out["data"]["train_reviews"] == 60 and out["data"]["test_reviews"] == 60
     assert 0 < out["data"]["test_under_80_words"] < 60
     assert out["data"]["short_set"]["reviews"] >= 200
+    assert out["data"]["own_short_set"]["reviews"] >= 320
     assert out["data"]["short_set"]["pretokenized"] >= out["data"]["short_set"]["reviews"] // 4
     assert out["data"]["split"] == "official"
 
@@ -148,6 +151,19 @@ def test_short_set_is_balanced_and_well_formed() -> None:
     assert len(set(texts)) == len(texts) and all(t.strip() == t and t for t in texts)
     pretokenized = [t for t in texts if t == t.lower() and (" ." in t or " ," in t or " n't" in t)]
     assert len(pretokenized) >= len(texts) // 4
+
+
+def test_own_short_set_is_large_balanced_and_well_formed() -> None:
+    """bench/short_own.tsv (issue 16): at least 300 texts, 45-55% positive, no repeats."""
+    with open(OWN_SET, encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
+    texts = [r["text"] for r in rows]
+    labels = [r["label"] for r in rows]
+    assert len(rows) >= 300 and set(labels) == {"positive", "negative"}
+    assert 0.45 <= labels.count("positive") / len(labels) <= 0.55
+    assert len(set(texts)) == len(texts) and all(t.strip() == t and t for t in texts)
+    short = set(SHORT_SET.read_text(encoding="utf-8").splitlines())
+    assert not any(f"{t}\t" in line for t in texts for line in short)  # none from the other set
 
 
 def test_artifact_size_leaves_out_training_checkpoints(tmp_path: Path) -> None:
