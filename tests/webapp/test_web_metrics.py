@@ -229,6 +229,17 @@ def test_the_counts_of_all_workers_add_up(tmp_path):
     assert not folder.exists()  # the temporary folder goes with the server
 
 
+def _health_served(folder, pid: int) -> float:
+    """The /health requests worker ``pid`` has counted, read from its own file."""
+    from prometheus_client.mmap_dict import MmapedDict
+
+    path = folder / f"counter_{pid}.db"
+    if not path.exists():
+        return 0.0
+    return sum(value for key, value, *_ in MmapedDict.read_all_values_from_file(str(path))
+               if '"/health"' in key and "http_requests_total" in key)
+
+
 @pytest.mark.slow
 def test_an_exited_worker_leaves_counts_but_no_live_values(tmp_path):
     folder = tmp_path / "metrics"
@@ -241,16 +252,19 @@ def test_an_exited_worker_leaves_counts_but_no_live_values(tmp_path):
         assert not (folder / "counter_1.db").exists()  # emptied at start-up
         assert (folder / "notes.txt").exists()  # and nothing else removed
         before = _health_count(url)
-        for _ in range(4):
-            _get_health(url)
         workers = [int(p) for p in _WORKER.findall(log.read_text())]
         assert len(workers) == 2
-        deadline = time.monotonic() + 60  # the second worker may still be loading the model
-        while not all((folder / f"gauge_livemax_{pid}.db").exists() for pid in workers):
+        # Until both workers have counted requests of their own (the kernel, not gunicorn,
+        # picks the worker of each connection), and for at least 4 requests.
+        sent, deadline = 0, time.monotonic() + 60  # the second worker may still be loading
+        while sent < 4 or not all(_health_served(folder, pid) and
+                                  (folder / f"gauge_livemax_{pid}.db").exists()
+                                  for pid in workers):
             assert time.monotonic() < deadline, sorted(p.name for p in folder.iterdir())
-            time.sleep(0.2)
+            _get_health(url)
+            sent += 1
         counted = _health_count(url)
-        assert counted == before + 4
+        assert counted == before + sent
 
         gone = workers[0]
         os.kill(gone, signal.SIGTERM)  # a worker of this test's server; gunicorn replaces it
@@ -267,7 +281,7 @@ def test_an_exited_worker_leaves_counts_but_no_live_values(tmp_path):
         text = requests.get(url + "/metrics", timeout=10).text
         # the exited worker's requests are still counted; its live gauge is gone
         assert value(text, "http_requests_total", route="/health", status="200") == counted
-        assert (folder / f"counter_{gone}.db").exists()
+        assert _health_served(folder, gone) > 0  # its file, with its requests, stays
         info = samples(text, "sentireview_model_info")
         assert [s.value for s in info] == [1.0] and info[0].labels["kind"] == "lstm_ensemble"
     finally:
