@@ -44,9 +44,10 @@ import numpy as np
 
 from sentireview.artifact import WEIGHTS
 from sentireview.errors import SentiReviewError
-from sentireview.kinds import VOCAB, get_kind
+from sentireview.kinds import get_kind
+from sentireview.ngram_hash import HASH_PRIMES, ORDER_OFFSET
 from sentireview.predict import Predictor
-from sentireview.vocab import UNK_ID, Vocab, pad_ids
+from sentireview.vocab import UNK_ID, pad_ids
 
 #: Fewest groups a long review is cut into for a word model (rows of the one batched call)...
 MAX_VARIANTS = 24
@@ -59,10 +60,9 @@ MAX_SENTENCE_GROUPS = 6
 #: Most spans returned (the largest weights); the page highlights these.
 MAX_SPANS = 40
 
-# The wide part's n-gram hash (sentireview.models.wide.ngram_hashes), reproduced on numpy
-# int64 for one review; the tests check that both give the same wide logit.
-_HASH_PRIMES = (1_000_003, 998_244_353)
-_ORDER_OFFSET = 7919
+# The wide part's n-gram hash (sentireview.models.wide.ngram_hashes) is repeated on numpy
+# int64 for one review, with the same constants; the tests check that both give the same
+# buckets.
 
 
 @dataclass(frozen=True)
@@ -97,8 +97,8 @@ def ngram_occurrences(
         if n > 1:
             if len(ids) - n + 1 <= 0:
                 break
-            h = (h[:-1] * _HASH_PRIMES[(n - 2) % 2] + ids[n - 1 :]) % modulus
-        found.append((h + n * _ORDER_OFFSET) % modulus + 1)
+            h = (h[:-1] * HASH_PRIMES[(n - 2) % 2] + ids[n - 1 :]) % modulus
+        found.append((h + n * ORDER_OFFSET) % modulus + 1)
         starts.append(np.arange(len(h), dtype=np.int64))
         sizes.append(np.full(len(h), n, dtype=np.int64))
     if not found:
@@ -226,14 +226,12 @@ class Explainer:
         self.kind = get_kind(self.config["kind"])
         folder = run_dir or predictor.run_dir
         self.words = not self.kind.two_logits
-        self.vocab: Vocab | None = None
         self.wide: np.ndarray | None = None
         self.wide_mix = 0.0
         self.orders = int(self.config["model"].get("ngram_orders", 3))
         if self.words:
             if folder is None:
                 raise SentiReviewError("explaining a word model needs its artifact folder")
-            self.vocab = Vocab.load(Path(folder) / VOCAB)
             self.wide, self.wide_mix = _read_wide(Path(folder), self.config)
         self.method = (
             "sentence occlusion" if not self.words
@@ -252,12 +250,11 @@ class Explainer:
     # -- word models ----------------------------------------------------------------------
 
     def _explain_words(self, text: str) -> Explanation:
-        assert self.vocab is not None
-        max_tokens = self.config["text"].get("max_tokens")
-        tokens = self.predictor.prepare_text(text).split()
-        if max_tokens is not None:
-            tokens = tokens[: int(max_tokens)]
-        ids = np.array(self.vocab.encode(" ".join(tokens)), dtype=np.int64)
+        # The predictor's own encoding (its vocabulary and word limit): ids of the words read.
+        prepared = self.predictor.prepare_text(text)
+        feed = self.predictor.encode([prepared])
+        tokens = prepared.split()[: int(feed["lengths"][0])]
+        ids = feed["ids"][0, : len(tokens)].astype(np.int64)  # none for an empty review
         runs = groups(len(ids), max(MAX_VARIANTS, TOKEN_BUDGET // max(1, len(ids))))
         variants = [ids] + [np.concatenate([ids[:a], ids[b:]]) for a, b in runs]
         pad = int(self.config["model"].get("pad_id", 0))

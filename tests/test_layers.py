@@ -30,6 +30,7 @@ LAYERS = {
     "sentireview.models": 2,
     "sentireview.artifact": 2,
     "sentireview.kinds": 2,
+    "sentireview.ngram_hash": 2,
     "sentireview.weights": 2,
     "sentireview.training": 3,
     "sentireview.baselines": 3,
@@ -54,6 +55,7 @@ SIDES = {
 #: What the web app may import from the library: serving and what it stands on.
 WEB_ALLOWED = (
     "sentireview.predict",
+    "sentireview.ngram_hash",
     "sentireview.explain",
     "sentireview.backends",
     "sentireview.artifact",

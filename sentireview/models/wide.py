@@ -17,9 +17,7 @@ import torch
 from torch import nn
 
 from sentireview.models.lstm import LSTMClassifier, LSTMConfig
-
-# Multipliers of the n-gram hash (primes); products stay far below 2**63 (see ngram_hashes).
-_HASH_PRIMES = (1_000_003, 998_244_353)
+from sentireview.ngram_hash import HASH_PRIMES, ORDER_OFFSET
 
 
 @dataclass
@@ -100,9 +98,9 @@ def ngram_hashes(
         if n > 1:
             if T - n + 1 <= 0:
                 break
-            h = (h[:, :-1] * _HASH_PRIMES[(n - 2) % 2] + ids[:, n - 1 :]) % modulus
+            h = (h[:, :-1] * HASH_PRIMES[(n - 2) % 2] + ids[:, n - 1 :]) % modulus
         width = T - n + 1
-        bucket = (h + n * 7919) % modulus + 1
+        bucket = (h + n * ORDER_OFFSET) % modulus + 1
         valid = positions[:, :width] + n <= lengths.view(B, 1)
         pieces.append(torch.where(valid, bucket, torch.zeros_like(bucket)))
     hashes = torch.cat(pieces, dim=1)
