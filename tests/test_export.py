@@ -329,6 +329,49 @@ def test_int8_transformer_serves_without_torch_or_transformers(tmp_path):
     assert got == pytest.approx(want, abs=0.2)  # int8: close, not equal
 
 
+def test_int8_check_refuses_a_quantization_that_changes_the_answers(tmp_path, monkeypatch):
+    """The int8 check runs the written reviews through the artifact's tokenizer; a graph that
+    answers P(positive) = 0.99 whatever it reads stands in for a broken quantization."""
+    from onnx import TensorProto, helper
+
+    from sentireview import export
+
+    run = build_tiny_transformer(tmp_path / "run")
+    fed = []
+
+    def broken(source: Path, target: Path) -> None:
+        ids = helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["b", "s"])
+        mask = helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["b", "s"])
+        out = helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["b", 2])
+        nodes = [
+            helper.make_node("Cast", ["input_ids"], ["f"], to=TensorProto.FLOAT),
+            helper.make_node("ReduceSum", ["f", "axes"], ["col"], keepdims=1),
+            helper.make_node("Mul", ["col", "zero"], ["z"]),
+            helper.make_node("Add", ["z", "answer"], ["logits"]),
+        ]
+        inits = [
+            helper.make_tensor("axes", TensorProto.INT64, [1], [1]),
+            helper.make_tensor("zero", TensorProto.FLOAT, [], [0.0]),
+            helper.make_tensor("answer", TensorProto.FLOAT, [1, 2], [0.0, 5.0]),
+        ]
+        graph = helper.make_graph(nodes, "broken", [ids, mask], [out], inits)
+        onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), target)
+
+    real_difference = export._difference
+
+    def spy(kind, model, session, inputs, names):
+        fed.append(inputs["input_ids"].shape)
+        return real_difference(kind, model, session, inputs, names)
+
+    monkeypatch.setattr(export, "quantize_int8", broken)
+    monkeypatch.setattr(export, "_difference", spy)
+    with pytest.raises(SentiReviewError, match="int8 export .* disagrees"):
+        _export_here(run, None, True, "int8")
+    assert not (run / "model.onnx").exists()
+    # the last batch checked: one row per written review, cut to the artifact's 12 tokens
+    assert fed[-1] == (len(export.INT8_CHECK_REVIEWS), 12)
+
+
 def test_quantize_is_refused_for_other_kinds(tmp_path, capsys):
     from sentireview.cli import main
 
