@@ -25,6 +25,7 @@ from sentireview.predict import Predictor
 from sentireview.text import clean
 from sentireview.vocab import Vocab, pad_ids
 from sentireview.weights import save_weights
+from tests.helpers.fake_reviews import build_tiny_transformer
 
 REVIEWS = [
     "A wonderful film with a great cast, I loved it.",
@@ -280,25 +281,6 @@ def test_safetensors_index_points_at_each_tensor(tmp_path):
         name = "a" if dtype == "float32" else "b"
         assert shape == tuple(tensors[name].shape)
         assert data[offset : offset + length] == tensors[name].numpy().tobytes()
-
-
-def build_tiny_transformer(folder: Path) -> Path:
-    """A transformer artifact (tiny random RoBERTa, mean pooling, head+tail) as training
-    writes one: config.json, model.safetensors, tokenizer/."""
-    from sentireview.models.transformer import TransformerClassifier
-    from tests.helpers.fake_reviews import make_tiny_encoder
-
-    encoder = make_tiny_encoder(folder.parent / f"{folder.name}-encoder")
-    torch.manual_seed(0)
-    model = TransformerClassifier.from_pretrained(str(encoder), dropout=0.1, pooling="mean")
-    folder.mkdir(parents=True)
-    text = {"recipe": "words", "column": "text", "max_tokens": 12, "truncation": "head+tail"}
-    artifact.write_config(folder, artifact.make_config("transformer", model.config, text, {}))
-    save_weights(folder, model)
-    (folder / "tokenizer").mkdir()
-    for name in ("tokenizer.json", "tokenizer_config.json"):
-        shutil.copy(encoder / name, folder / "tokenizer" / name)
-    return folder
 
 
 @pytest.mark.slow

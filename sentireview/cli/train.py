@@ -140,6 +140,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="N",
         help="also save the resume state every N optimizer steps",
     )
+    tr.add_argument(
+        "--extra-train",
+        nargs="+",
+        type=Path,
+        default=None,
+        metavar="PARQUET",
+        help="splits trained on beside the training reviews (labels 0/1 or a teacher's "
+        "P(positive): sentireview teacher, written short reviews)",
+    )
+    tr.add_argument(
+        "--init-from",
+        type=Path,
+        default=None,
+        metavar="RUN",
+        help="start from a trained transformer run of the same encoder (stage 1 is skipped)",
+    )
     tr.set_defaults(func=_train_transformer)
 
 
@@ -303,6 +319,8 @@ def _train_transformer(args: argparse.Namespace) -> int:
             "truncation",
             "feature_cache",
             "checkpoint_every",
+            "extra_train",
+            "init_from",
         )
         if getattr(args, k) is not None
     }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -92,13 +92,16 @@ def dataset_recipe(data_dir: str | Path) -> str:
 
 
 def write_scored_split(
-    path: str | Path, texts: Sequence[str], scores: Sequence[float], column: str
+    path: str | Path, columns: Mapping[str, Sequence[str]], scores: Sequence[float]
 ) -> Path:
     """A split whose ``label`` is a teacher's P(positive) (soft labels for distillation):
-    ``column`` holds the texts, ``label`` the scores (float64); written atomically."""
-    if len(texts) != len(scores):
-        raise DataError(f"{len(texts)} texts but {len(scores)} scores")
-    frame = pd.DataFrame({column: list(texts), "label": [float(s) for s in scores]})
+    one column per entry of ``columns`` (``text``, ``clean``: the same reviews in each),
+    ``label`` the scores (float64); written atomically."""
+    for name, texts in columns.items():
+        if len(texts) != len(scores):
+            raise DataError(f"{len(texts)} texts ({name}) but {len(scores)} scores")
+    frame = pd.DataFrame({name: list(texts) for name, texts in columns.items()})
+    frame["label"] = [float(s) for s in scores]
     with atomic_path(path) as tmp:
         frame.to_parquet(tmp, index=False)
     return Path(path)

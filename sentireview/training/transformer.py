@@ -41,7 +41,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +136,11 @@ class TransformerTrainConfig:
     feature_cache: bool = True  # stage 1 on cached encoder features (else the encoder runs)
     checkpoint_every: int | None = None  # also save the resume state every N steps
     report_to: str = "none"  # none | tensorboard (training.tracking)
+    # Splits added to the training reviews (``label``: 0/1, or a teacher's P(positive) from
+    # sentireview.teacher), read through ``column``: written short reviews, scored pieces.
+    extra_train: list[Path] = field(default_factory=list)
+    # A trained transformer run to start from (its encoder and head): stage 1 is skipped.
+    init_from: Path | None = None
     seed: int = 17
     resume: bool = False
     early_stopping: int | None = None
@@ -157,7 +162,7 @@ class TransformerTrainConfig:
 class TokenSplit:
     """Pre-tokenized reviews; ``collate`` pads each batch to its own longest review."""
 
-    def __init__(self, ids: list[list[int]], labels: list[int], pad_id: int) -> None:
+    def __init__(self, ids: list[list[int]], labels: Sequence[float], pad_id: int) -> None:
         self.ids, self.labels, self.pad_id = ids, labels, pad_id
         self.lengths = [len(x) for x in ids]
 
@@ -183,12 +188,16 @@ def transformer_loss(
     model: nn.Module, batch: dict[str, torch.Tensor]
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Summed cross-entropy over the batch (the loop makes it the global-batch mean); the
-    batch holds token ids, or cached ``features`` for the head alone."""
+    batch holds token ids, or cached ``features`` for the head alone. Float labels are
+    P(positive) (a teacher's, or 0./1. beside them): cross-entropy against (1 - p, p)."""
     if "features" in batch:
         logits = model(features=batch["features"])
     else:
         logits = model(batch["input_ids"], batch["attention_mask"])  # (B, 2)
-    loss = nn.functional.cross_entropy(logits.float(), batch["labels"], reduction="sum")
+    labels = batch["labels"]
+    if labels.is_floating_point():
+        labels = torch.stack([1 - labels, labels], dim=1).float()  # (B, 2)
+    loss = nn.functional.cross_entropy(logits.float(), labels, reduction="sum")
     return loss, logits
 
 
@@ -248,6 +257,25 @@ def _cache_key(
     }
 
 
+def start_from(model: TransformerClassifier, run: Path) -> None:
+    """Load a trained transformer run's weights into ``model`` (built from the same encoder,
+    with the same pooling), strictly; a one-line error when they do not fit."""
+    config = artifact.read_config(run)
+    if config.get("kind") != "transformer":
+        raise SentiReviewError(f"--init-from {run}: not a transformer run ({config.get('kind')})")
+    pooling = config.get("model", {}).get("pooling")
+    if pooling != model.config.pooling:
+        raise SentiReviewError(
+            f"--init-from {run} pools with {pooling!r}, this model with {model.config.pooling!r}"
+        )
+    try:
+        model.load_state_dict(load_tensors(run / artifact.WEIGHTS), strict=True)
+    except RuntimeError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise SentiReviewError(f"--init-from {run} does not fit this encoder: {first}") from None
+    log.info("starting from the weights of %s", run)
+
+
 def train_transformer(
     cfg: TransformerTrainConfig, on_step: Callable[[int], bool] | None = None
 ) -> dict[str, Any]:
@@ -274,11 +302,20 @@ def _train(cfg: TransformerTrainConfig, info: DistInfo, on_step) -> dict[str, An
     out = Path(cfg.out)
     check_truncation(cfg.truncation)
     train_texts, train_labels = read_split(cfg.data, "train", cfg.column, cfg.limit_train)
+    train_labels = list(train_labels)
+    for extra in cfg.extra_train:
+        texts, labels = read_split(cfg.data, str(extra), cfg.column)
+        log.info("training also on %s: %d texts", extra, len(texts))
+        train_texts, train_labels = train_texts + texts, train_labels + list(labels)
+    if any(isinstance(y, float) for y in train_labels):  # soft labels: one float tensor
+        train_labels = [float(y) for y in train_labels]
     valid_texts, valid_labels = read_split(cfg.data, "valid", cfg.column, cfg.limit_valid)
     recipe = dataset_recipe(cfg.data)
     tokenizer = _load_tokenizer(cfg.encoder)
     torch.manual_seed(cfg.seed)
     model = TransformerClassifier.from_pretrained(cfg.encoder, cfg.dropout[0], cfg.pooling)
+    if cfg.init_from is not None:
+        start_from(model, Path(cfg.init_from))
     model.to(info.device)
     encode = SubwordEncoder(_backend(tokenizer), cfg.max_length, cfg.truncation)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
@@ -350,19 +387,24 @@ def _train(cfg: TransformerTrainConfig, info: DistInfo, on_step) -> dict[str, An
             "stopped_early": result.stopped_early,
         }
 
-    # Stage 1: the head on a frozen encoder.
+    # Stage 1: the head on a frozen encoder (not when starting from a trained run).
     model.set_encoder_trainable(False)
     before = encoder_fingerprint(model)
-    if cfg.pretrain_epochs > 0:
+    pretrain_epochs = cfg.pretrain_epochs if cfg.init_from is None else 0
+    if cfg.init_from is not None and cfg.pretrain_epochs > 0:
+        log.info("starting from %s: its head is trained, stage 1 is skipped", cfg.init_from)
+    if pretrain_epochs > 0:
         if cfg.feature_cache:
             model.eval()
             key = _cache_key(cfg, model, before)
 
             def vectors(name: str, split: TokenSplit, limit: int | None) -> FeatureSplit:
                 """The split's cached encoder vectors (computed once, see :mod:`.features`)."""
+                extra = cfg.extra_train if name == "train" else []
                 data_key = {
                     "split": name,
                     "sha256": sha256_file(split_path(cfg.data, name)),
+                    "extra_sha256": [sha256_file(split_path(cfg.data, str(e))) for e in extra],
                     "limit": limit,
                     "reviews": len(split),
                 }
@@ -375,18 +417,18 @@ def _train(cfg: TransformerTrainConfig, info: DistInfo, on_step) -> dict[str, An
             run(
                 1,
                 "pretrain",
-                cfg.pretrain_epochs,
+                pretrain_epochs,
                 vectors("train", train, cfg.limit_train),
                 vectors("valid", valid, cfg.limit_valid),
             )
         else:
-            run(1, "pretrain", cfg.pretrain_epochs, train, valid)
+            run(1, "pretrain", pretrain_epochs, train, valid)
         if encoder_fingerprint(model) != before:
             raise RuntimeError("stage 1 changed the frozen encoder")
 
     # Stage 2: everything, from stage 1's best weights (loaded strictly), lower dropout.
     if cfg.finetune_epochs > 0:
-        if cfg.pretrain_epochs > 0:
+        if pretrain_epochs > 0:
             model.load_state_dict(load_tensors(ckpt_dir / "pretrain-best.safetensors"), strict=True)
         model.set_encoder_trainable(True)
         model.set_dropout(cfg.dropout[1])

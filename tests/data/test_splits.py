@@ -46,11 +46,14 @@ def test_a_scored_split_round_trips_with_soft_labels(tmp_path):
     from sentireview.data.splits import read_frame, write_scored_split
 
     data = _write(tmp_path / "d", [0, 1])
-    path = write_scored_split(tmp_path / "s" / "scored.parquet", ["a b", ""], [0.25, 0.9], "clean")
+    path = write_scored_split(
+        tmp_path / "s" / "scored.parquet", {"clean": ["a b", ""], "text": ["A b", ""]}, [0.25, 0.9]
+    )
     texts, labels = read_split(data, str(path), "clean")
     assert texts == ["a b", ""] and labels == [0.25, 0.9]
+    assert read_split(data, str(path), "text")[0] == ["A b", ""]
     assert list(read_frame(data, str(path), ["label"])["label"]) == [0.25, 0.9]
-    with pytest.raises(DataError, match="2 texts but 1 scores"):
-        write_scored_split(tmp_path / "bad.parquet", ["a", "b"], [0.5], "clean")
+    with pytest.raises(DataError, match=r"2 texts \(clean\) but 1 scores"):
+        write_scored_split(tmp_path / "bad.parquet", {"clean": ["a", "b"]}, [0.5])
     with pytest.raises(DataError, match="not found"):
         read_frame(data, "valid", ["clean"])

@@ -92,3 +92,27 @@ def make_tiny_encoder(folder, words=None):
     torch.manual_seed(0)
     RobertaModel(config).save_pretrained(str(folder))
     return folder
+
+
+def build_tiny_transformer(folder, recipe="words"):
+    """A transformer artifact (tiny random RoBERTa, mean pooling, head+tail, reading the
+    ``text`` column) as training writes one: config.json, model.safetensors, tokenizer/."""
+    import shutil
+
+    import torch
+
+    from sentireview import artifact
+    from sentireview.models.transformer import TransformerClassifier
+    from sentireview.weights import save_weights
+
+    encoder = make_tiny_encoder(folder.parent / f"{folder.name}-encoder")
+    torch.manual_seed(0)
+    model = TransformerClassifier.from_pretrained(str(encoder), dropout=0.1, pooling="mean")
+    folder.mkdir(parents=True)
+    text = {"recipe": recipe, "column": "text", "max_tokens": 12, "truncation": "head+tail"}
+    artifact.write_config(folder, artifact.make_config("transformer", model.config, text, {}))
+    save_weights(folder, model)
+    (folder / "tokenizer").mkdir()
+    for name in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(encoder / name, folder / "tokenizer" / name)
+    return folder

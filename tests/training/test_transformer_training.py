@@ -109,3 +109,84 @@ def test_bad_arguments_are_one_line(dataset, encoder_dir, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 3, err
     assert "data folder not found" in err[0] and "encoder" in err[1] and "no labelled" in err[2]
+
+
+def test_float_labels_are_probabilities_in_the_loss():
+    from sentireview.training.transformer import transformer_loss
+
+    logits = torch.tensor([[0.2, 1.1], [1.5, -0.3], [0.0, 0.4]])
+
+    class Fixed(torch.nn.Module):
+        def forward(self, input_ids, attention_mask):
+            return logits
+
+    batch = {"input_ids": torch.zeros(3, 2), "attention_mask": torch.ones(3, 2)}
+    hard, _ = transformer_loss(Fixed(), {**batch, "labels": torch.tensor([1, 0, 1])})
+    same, _ = transformer_loss(Fixed(), {**batch, "labels": torch.tensor([1.0, 0.0, 1.0])})
+    assert same.item() == pytest.approx(hard.item(), abs=1e-6)
+    soft, _ = transformer_loss(Fixed(), {**batch, "labels": torch.tensor([0.3, 0.9, 0.5])})
+    logp = torch.log_softmax(logits, -1)
+    p = torch.tensor([0.3, 0.9, 0.5])
+    want = -((1 - p) * logp[:, 0] + p * logp[:, 1]).sum()
+    assert soft.item() == pytest.approx(want.item(), abs=1e-6)
+
+
+@pytest.mark.slow
+def test_start_from_a_trained_run_with_extra_training_texts(dataset, encoder_dir, tmp_path):
+    from sentireview.data.splits import write_scored_split
+
+    base = tmp_path / "base"
+    train_transformer(config(dataset, encoder_dir, base, pretrain_epochs=1, finetune_epochs=1))
+    extra = write_scored_split(
+        tmp_path / "extra.parquet",
+        {"clean": ["good great film"] * 32 + ["awful boring plot"] * 32},
+        [0.9] * 32 + [0.2] * 32,
+    )
+    # Learning rates 0: the weights stay those of the run it starts from, bit for bit.
+    still = tmp_path / "still"
+    kw = dict(init_from=base, extra_train=[extra], pretrain_epochs=4, finetune_epochs=1)
+    train_transformer(config(dataset, encoder_dir, still, lr=0.0, head_lr=0.0, **kw))
+    before, after = load_file(base / "model.safetensors"), load_file(still / "model.safetensors")
+    assert set(before) == set(after)
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    history = pd.read_csv(still / "history.csv")
+    assert set(history["stage"]) == {"finetune"}  # stage 1 skipped: the head is trained
+    # 96 training reviews + 64 extra texts in batches of 16: 10 steps an epoch (6 without)
+    assert history["step"].max() == 10
+    training = json.loads((still / "config.json").read_text())["training"]
+    assert training["init_from"] == str(base) and training["extra_train"] == [str(extra)]
+
+    # It learns from the extra texts' soft labels: closer to them than where it started.
+    moved = tmp_path / "moved"
+    train_transformer(config(dataset, encoder_dir, moved, lr=3e-3, **{**kw, "finetune_epochs": 3}))
+    texts, target = ["good great film", "awful boring plot"], torch.tensor([0.9, 0.2])
+    start = torch.tensor(Predictor.load(base).predict_proba(texts, prepared=True))
+    end = torch.tensor(Predictor.load(moved).predict_proba(texts, prepared=True))
+    assert (end - target).abs().sum() < (start - target).abs().sum() - 0.2
+
+
+def test_start_from_refuses_a_run_that_does_not_fit(dataset, encoder_dir, tmp_path, capsys):
+    from tests.helpers.fake_reviews import build_tiny_transformer
+
+    other = build_tiny_transformer(tmp_path / "other")  # its own encoder, mean pooling
+    capsys.readouterr()
+    argv = ["train", "transformer", "--data", str(dataset), "--encoder", str(encoder_dir),
+            "--out", str(tmp_path / "r"), "--no-progress", "--finetune-epochs", "1"]
+    assert main([*argv, "--init-from", str(other)]) == 2  # pooler here, mean there
+    assert "pools with 'mean'" in last_line(capsys.readouterr().err)
+    assert main([*argv, "--pooling", "mean", "--init-from", str(tmp_path / "missing")]) == 2
+    assert "not found" in last_line(capsys.readouterr().err)
+    from safetensors.torch import save_file
+
+    weights = load_file(other / "model.safetensors")
+    weights.pop(sorted(weights)[0])  # a tensor short: not this model's weights
+    save_file(weights, other / "model.safetensors")
+    assert main([*argv, "--pooling", "mean", "--init-from", str(other)]) == 2
+    assert "does not fit this encoder" in last_line(capsys.readouterr().err)
+
+
+def last_line(err: str) -> str:
+    """The CLI's one-line error (loading an encoder prints progress bars before it)."""
+    lines = [line for line in err.strip().splitlines() if "it/s]" not in line and line]
+    assert len(lines) == 1, lines
+    return lines[0]

@@ -9,7 +9,7 @@ import pytest
 from senti_api import create_app
 from senti_api.settings import DEFAULT_MODEL_DIR
 
-from tests.test_export import build_tiny_transformer
+from tests.helpers.fake_reviews import build_tiny_transformer
 
 
 @pytest.fixture(scope="module")
