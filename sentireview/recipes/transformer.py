@@ -20,10 +20,14 @@ step resumes from its last checkpoint, so the command continues where it stopped
 6. the chosen run on the 25,000 test reviews (PyTorch), its int8 ONNX export on the same
    reviews (ONNX Runtime), and the int8 folder with its model card installed into ``out``.
    The test split plays no part in any choice.
+
+A step is skipped when its output is there: delete ``work/final.json`` (and ``work/served``,
+``work/report.json``) to choose again after changing a run.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import time
@@ -163,9 +167,11 @@ def run_recipe(cfg: TransformerRecipeConfig) -> Path:
         ))
     times["short_s"] = time.perf_counter() - t0
 
-    final = choose(cfg, base, short)
+    final_path, report_path = work / "final.json", work / "report.json"
+    if step("choice", final_path.exists()):
+        choose(cfg, base, short)
+    final = json.loads(final_path.read_text(encoding="utf-8"))
     run = short if final["chosen"] == "short" else base
-    metrics = evaluate_run(run, cfg.data, split="test", backend="torch")
 
     served = work / "served"
     if step("int8 export", (served / "model.onnx").exists()):
@@ -174,18 +180,22 @@ def run_recipe(cfg: TransformerRecipeConfig) -> Path:
         shutil.copytree(run, int8, ignore=shutil.ignore_patterns("checkpoints", "features"))
         config = artifact.read_config(int8)
         config["name"], config["version"] = NAME, date.today().isoformat()
+        config["training"]["chosen_run"] = str(run)
         write_json(int8 / artifact.CONFIG, config)
         export_onnx(int8, quantize="int8")
         with building_folder(served) as tmp:
             shutil.copy(int8 / artifact.CONFIG, tmp / artifact.CONFIG)
             shutil.copy(int8 / "model.onnx", tmp / "model.onnx")
             shutil.copytree(int8 / artifact.TOKENIZER, tmp / artifact.TOKENIZER)
-    int8_metrics = evaluate_run(served, cfg.data, split="test", backend="onnx")
-    report = {
-        "final": final, "times": times, "test_float32": _headline(metrics),
-        "test_int8": _headline(int8_metrics),
-    }
-    write_json(work / "report.json", report)
+    if step("test evaluation", report_path.exists()):
+        metrics = evaluate_run(run, cfg.data, split="test", backend="torch")
+        int8_metrics = evaluate_run(served, cfg.data, split="test", backend="onnx")
+        report = {
+            "final": final, "times": times, "test_float32": _headline(metrics),
+            "test_int8": _headline(int8_metrics),
+        }
+        write_json(report_path, report)
+    report = json.loads(report_path.read_text(encoding="utf-8"))
     card = model_card(artifact.read_config(served), report, cfg)
     (served / "README.md").write_text(card, encoding="utf-8")
     if cfg.out is not None:
@@ -193,7 +203,7 @@ def run_recipe(cfg: TransformerRecipeConfig) -> Path:
             for name in SERVED:
                 shutil.copy(served / name, tmp / name)
             shutil.copytree(served / artifact.TOKENIZER, tmp / artifact.TOKENIZER)
-        log.info("installed %s (test accuracy %.4f int8)", cfg.out, int8_metrics["accuracy"])
+        log.info("installed %s (test accuracy %.4f int8)", cfg.out, report["test_int8"]["accuracy"])
     return run
 
 

@@ -49,7 +49,8 @@ def test_recipe_installs_an_int8_model_and_resumes_by_skipping(tmp_path, caplog)
     with caplog.at_level(logging.INFO):
         run_recipe(cfg)
     skipped = [r.getMessage() for r in caplog.records if "already done" in r.getMessage()]
-    assert len(skipped) == 7, skipped  # prepare, stages 1-2, pieces, 2 written, stage 3, int8
+    # prepare, stages 1-2, pieces, 2 written, stage 3, choice, int8, test evaluation
+    assert len(skipped) == 9, skipped
 
 
 @pytest.mark.parametrize(
