@@ -257,6 +257,12 @@ def previous_rows(run_dir: Path) -> list[dict[str, Any]]:
         return []
 
 
+def stage_finished(checkpoint_dir: Path, name: str) -> bool:
+    """Whether the stage's resume state in ``checkpoint_dir`` says it has finished."""
+    saved = ckpt.load_checkpoint(checkpoint_dir / f"{name}.pt")
+    return bool(saved and saved.get("done"))
+
+
 def train_stage(
     model: nn.Module,
     train: Split,

@@ -61,6 +61,7 @@ from sentireview.training.loop import (
     StageConfig,
     previous_rows,
     resolve_amp,
+    stage_finished,
     train_stage,
 )
 from sentireview.training.tracking import history_hooks
@@ -393,21 +394,27 @@ def _train(cfg: TransformerTrainConfig, info: DistInfo, on_step) -> dict[str, An
     pretrain_epochs = cfg.pretrain_epochs if cfg.init_from is None else 0
     if cfg.init_from is not None and cfg.pretrain_epochs > 0:
         log.info("starting from %s: its head is trained, stage 1 is skipped", cfg.init_from)
-    if pretrain_epochs > 0:
+    # Resumed after stage 1: its best weights are all stage 2 needs (not its cached features).
+    pretrain_done = cfg.resume and stage_finished(ckpt_dir, "pretrain")
+    if pretrain_epochs > 0 and pretrain_done:
+        log.info("stage pretrain already finished; stage 2 starts from its best weights")
+    if pretrain_epochs > 0 and not pretrain_done:
         if cfg.feature_cache:
             model.eval()
             key = _cache_key(cfg, model, before)
 
             def vectors(name: str, split: TokenSplit, limit: int | None) -> FeatureSplit:
                 """The split's cached encoder vectors (computed once, see :mod:`.features`)."""
-                extra = cfg.extra_train if name == "train" else []
                 data_key = {
                     "split": name,
                     "sha256": sha256_file(split_path(cfg.data, name)),
-                    "extra_sha256": [sha256_file(split_path(cfg.data, str(e))) for e in extra],
                     "limit": limit,
                     "reviews": len(split),
                 }
+                if name == "train" and cfg.extra_train:  # (no entry without: older keys hold)
+                    data_key["extra_sha256"] = [
+                        sha256_file(split_path(cfg.data, str(e))) for e in cfg.extra_train
+                    ]
                 features = cached_features(
                     model, split, out / "features" / name, {**key, **data_key}, info,
                     cfg.eval_batch_size, cfg.progress,

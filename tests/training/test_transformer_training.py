@@ -190,3 +190,26 @@ def last_line(err: str) -> str:
     lines = [line for line in err.strip().splitlines() if "it/s]" not in line and line]
     assert len(lines) == 1, lines
     return lines[0]
+
+
+@pytest.mark.slow
+def test_resuming_after_stage_1_needs_no_encoder_features(dataset, encoder_dir, tmp_path):
+    """A run resumed once stage 1 has finished goes straight to stage 2 from stage 1's best
+    weights: the features are not encoded again (a changed cache key would cost a whole
+    encoder pass over the training reviews)."""
+    out = tmp_path / "run"
+    train_transformer(config(dataset, encoder_dir, out, pretrain_epochs=1, finetune_epochs=0))
+    stage1 = load_file(out / "checkpoints" / "pretrain-best.safetensors")
+    import shutil
+
+    shutil.rmtree(out / "features")
+    summary = train_transformer(
+        config(dataset, encoder_dir, out, pretrain_epochs=1, finetune_epochs=1, resume=True,
+               lr=0.0)
+    )
+    assert not (out / "features").exists()
+    assert set(summary["stages"]) == {"finetune"}
+    final = load_file(out / "model.safetensors")
+    assert all(torch.equal(final[k], stage1[k]) for k in stage1)  # lr 0: stage 1's weights
+    history = pd.read_csv(out / "history.csv")
+    assert list(history["stage"]) == ["pretrain", "finetune"]
