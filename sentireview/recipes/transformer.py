@@ -100,26 +100,23 @@ def trained(run: Path) -> bool:
     return (run / artifact.WEIGHTS).exists() and (run / artifact.CONFIG).exists()
 
 
-def written_dev_accuracy(run: Path, path: Path) -> float:
-    """Accuracy on the written dev part (what the run reads of it: plain text)."""
-    texts, labels = read_split(path.parent, str(path), "text")
-    scores = score_texts(Predictor.load(run, backend="torch"), texts)
-    return round(float(np.mean((scores > 0.5) == np.array(labels))), 4)
-
-
-def validation(run: Path, data: Path, limit: int | None) -> dict[str, float]:
+def validation(run: Path, data: Path, dev: Path, limit: int | None) -> dict[str, float]:
+    """IMDb validation accuracy and log loss, and accuracy on the written dev part, of one
+    run (loaded once; both read the plain ``text`` column)."""
+    predictor = Predictor.load(run, backend="torch")
     texts, labels = read_split(data, "valid", "text", limit)
-    scores = score_texts(Predictor.load(run, backend="torch"), texts)
-    m = classification_metrics(np.array(labels), scores)
-    return {"accuracy": round(m["accuracy"], 4), "loss": round(m["loss"], 5)}
+    m = classification_metrics(np.array(labels), score_texts(predictor, texts))
+    texts, labels = read_split(dev.parent, str(dev), "text")
+    written = np.mean((score_texts(predictor, texts) > 0.5) == np.array(labels))
+    return {"accuracy": round(m["accuracy"], 4), "loss": round(m["loss"], 5),
+            "written_dev": round(float(written), 4)}
 
 
 def choose(cfg: TransformerRecipeConfig, base: Path, short: Path) -> dict[str, Any]:
     """``short`` or ``base`` by the rule of step 5, on validation data only."""
     dev = cfg.work / "written_dev.parquet"
     scores = {
-        name: {**validation(run, cfg.data, cfg.limit_valid),
-               "written_dev": written_dev_accuracy(run, dev)}
+        name: validation(run, cfg.data, dev, cfg.limit_valid)
         for name, run in (("base", base), ("short", short))
     }
     keeps_imdb = scores["short"]["accuracy"] >= scores["base"]["accuracy"] - cfg.max_valid_drop
@@ -135,7 +132,17 @@ def run_recipe(cfg: TransformerRecipeConfig) -> Path:
     """Run every step (see the module docstring); returns the chosen run."""
     work = cfg.work
     work.mkdir(parents=True, exist_ok=True)
-    times: dict[str, float] = {}
+    times_path = work / "times.json"
+    times: dict[str, float] = (
+        json.loads(times_path.read_text(encoding="utf-8")) if times_path.exists() else {}
+    )
+
+    def timed(key: str, t0: float) -> None:
+        """A step that ran to its end here: add its wall time (kept in ``times.json``; the
+        share of an invocation that was interrupted is not counted)."""
+        times[key] = round(times.get(key, 0.0) + time.perf_counter() - t0, 1)
+        write_json(times_path, times)
+
     if step("prepare", (cfg.data / "manifest.json").exists()):
         prepare(get_archive(cfg.archive, work), cfg.data, recipe="words", split="official")
 
@@ -143,18 +150,18 @@ def run_recipe(cfg: TransformerRecipeConfig) -> Path:
     t0 = time.perf_counter()
     if step("stages 1 and 2", trained(base)):
         train_transformer(_train_config(cfg, base, limit_train=cfg.limit_train))
-    times["base_s"] = time.perf_counter() - t0
+        timed("base_s", t0)
 
     t0 = time.perf_counter()
     pieces = work / "pieces.parquet"
     if step("pieces", pieces.exists()):
         score_pieces([base], cfg.data, pieces, splits=["train"], seed=cfg.seed,
                      reviews=cfg.piece_reviews)
+        timed("pieces_s", t0)
     for part, n in (("train", cfg.written), ("dev", cfg.written_dev)):
         path = work / f"written_{part}.parquet"
         if step(f"written {part}", path.exists()):
             write_written_split(path, part, n, cfg.seed, recipe="words")
-    times["short_data_s"] = time.perf_counter() - t0
 
     short = work / "short"
     t0 = time.perf_counter()
@@ -165,7 +172,7 @@ def run_recipe(cfg: TransformerRecipeConfig) -> Path:
             limit_train=limit, pretrain_epochs=0, finetune_epochs=1, lr=cfg.short_lr,
             head_lr=cfg.short_lr,
         ))
-    times["short_s"] = time.perf_counter() - t0
+        timed("short_s", t0)
 
     final_path, report_path = work / "final.json", work / "report.json"
     if step("choice", final_path.exists()):
@@ -257,6 +264,9 @@ reviews) and on short reviews written for this project (`sentireview/resources/w
    it costs more than {cfg.max_valid_drop * 100:.1f} points of IMDb validation accuracy or
    gains nothing on the written dev part. Chosen: **{final['chosen']}**.
 
+Times are the wall clock of the recipe's invocations that finished each step ("-": the step
+ran outside the recipe); an interrupted invocation's share is not counted.
+
 | candidate | IMDb valid accuracy | IMDb valid log loss | written dev accuracy |
 |---|---:|---:|---:|
 {valid}
@@ -283,4 +293,5 @@ Training: {training.get('recipe', 'recommended')} recipe, seed {cfg.seed}.
 
 
 def _minutes(seconds: float | None) -> str:
+    """A step's wall time as the recipe recorded it ("-": run outside it, or not recorded)."""
     return "-" if not seconds else f"{seconds / 60:.0f} min"

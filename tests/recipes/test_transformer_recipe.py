@@ -35,6 +35,8 @@ def test_recipe_installs_an_int8_model_and_resumes_by_skipping(tmp_path, caplog)
     assert short["init_from"] == str(work / "base")
     assert short["extra_train"] == [str(work / "written_train.parquet"),
                                     str(work / "pieces.parquet")]
+    times = json.loads((work / "times.json").read_text())
+    assert set(times) == {"base_s", "pieces_s", "short_s"}
     report = json.loads((work / "report.json").read_text())
     assert report["final"] == final and 0 <= report["test_int8"]["accuracy"] <= 1
     card = (out / "README.md").read_text()
@@ -65,10 +67,7 @@ def test_stage_3_is_kept_only_when_it_pays_on_validation_data(tmp_path, monkeypa
                                                                chosen):
     scores = {"base": {"accuracy": 0.910, "loss": 0.23, "written_dev": 0.59},
               "short": {"loss": 0.25, **short}}
-    monkeypatch.setattr(recipe, "validation", lambda run, data, limit: {
-        k: v for k, v in scores[run.name].items() if k != "written_dev"})
-    monkeypatch.setattr(recipe, "written_dev_accuracy",
-                        lambda run, path: scores[run.name]["written_dev"])
+    monkeypatch.setattr(recipe, "validation", lambda run, data, dev, limit: scores[run.name])
     cfg = TransformerRecipeConfig(work=tmp_path, encoder="unused")
     final = choose(cfg, tmp_path / "base", tmp_path / "short")
     assert final["chosen"] == chosen
