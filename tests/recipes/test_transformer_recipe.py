@@ -72,3 +72,13 @@ def test_stage_3_is_kept_only_when_it_pays_on_validation_data(tmp_path, monkeypa
     final = choose(cfg, tmp_path / "base", tmp_path / "short")
     assert final["chosen"] == chosen
     assert json.loads((tmp_path / "final.json").read_text())["chosen"] == chosen
+
+
+def test_the_command_reports_a_missing_archive_in_one_line(tmp_path, capsys):
+    from sentireview.cli import main
+
+    argv = ["train", "shipped-transformer", "--work", str(tmp_path / "w"),
+            "--archive", str(tmp_path / "missing.tar.gz")]
+    assert main(argv) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and "missing.tar.gz" in err[0]
