@@ -14,6 +14,7 @@ Same results in expectation: the attention mask hides padding from both, so only
 of the reviews in batches (and, on a GPU, the autocast rounding) differs.
 
     HF_HUB_OFFLINE=1 python bench/train_transformer.py [--data /tmp/prep_rec] [--limit 256]
+        [--threads N]
 
 ``--data``: a prepared dataset (its ``text`` column) or the aclImdb .tar.gz. Prints reviews/s
 for both and the ratio; rates are training steps only (forward, backward, optimizer step),
@@ -128,7 +129,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--max-length", type=int, default=256)
     p.add_argument("--rounds", type=int, default=3, help="timed batches of each")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available)")
+    p.add_argument(
+        "--threads", type=int, default=None, help="torch intra-op threads (default: torch's)"
+    )
     args = p.parse_args(argv)
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from transformers import AutoTokenizer
