@@ -1,27 +1,28 @@
-"""Benchmark: what each part of the shipped model buys, on the official IMDb test split.
+"""Benchmark: what each step of the shipped recipe buys, on IMDb's test split and the short sets.
 
 Reads the work folder of ``sentireview train shipped`` (``--work``, e.g. ``runs/shipped``:
-the prepared data and one run folder per round) and scores, for every round, the LSTM's logit
-alone, the wide part's logit alone and the weighted mix the model outputs (its ``mix``).
-Extra runs (``--run NAME=DIR``, e.g. an LSTM trained without word vectors) add rows. For the
-last round it also scores the float32 weights of its best checkpoint against the float16
-weights that are shipped, and with ``--buckets N`` refits the wide part with N hash buckets
-(same vocabulary) to show what the bucket count costs.
+the prepared data, ``round0``, ``student`` and the teacher's data) and scores each run: the
+model's output (the weighted mix of its two parts), the LSTM's logit alone and the wide
+part's logit alone on the official test split, and the model on the short test sets. With
+``--train`` it first trains the ablation's students (``work/ablation/NAME``, resumable), each
+the recipe's student without one thing (``VARIANTS``). Extra runs (``--run NAME=DIR``) add
+rows.
+
+The test sets choose nothing here: every run was trained by a fixed rule, and the recipe's
+own choice (``work/final.json``) was made on validation data before this benchmark ran.
 
 Usage::
 
-    .venv/bin/python bench/ablation.py                       # runs/shipped
-    .venv/bin/python bench/ablation.py --work runs/shipped/with_lm   # member 2's rounds
-    .venv/bin/python bench/ablation.py --run no_vectors=runs/ablation/no_vectors \\
-        --buckets 4194304 --json bench/results/ablation.json
+    .venv/bin/python bench/ablation.py --work runs/shipped --train \\
+        --json bench/results/ablation.json
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
-import time
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,37 @@ import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
+SHORT = (ROOT / "bench" / "short_reviews.tsv", ROOT / "bench" / "short_own.tsv")
 log = logging.getLogger("ablation")
+
+#: The student without one thing each: a part of the teacher's data, the teacher on the
+#: unlabelled reviews (round 0 scores them alone: the self-distillation of earlier recipes),
+#: or the word vectors (a random embedding).
+VARIANTS = ("no_unsup", "no_pieces", "no_written", "unsup_by_round0", "no_vectors")
+
+
+def variant_files(cfg: Any, name: str) -> list[Path]:
+    """The scored splits the student of variant ``name`` learns from."""
+    parts = cfg.part_files()
+    if name == "unsup_by_round0":
+        parts["unsup"] = [cfg.work / "scores" / "unsup_round0.parquet"]
+    elif name.startswith("no_") and name[3:] in parts:
+        del parts[name[3:]]
+    return [f for files in parts.values() for f in files]
+
+
+def train_variants(cfg: Any) -> None:
+    from sentireview.recipes.shipped import train_run
+    from sentireview.teacher import score_split
+
+    scores = cfg.work / "scores" / "unsup_round0.parquet"
+    if not scores.exists():
+        score_split([cfg.work / "round0"], cfg.data, scores)
+    for name in VARIANTS:
+        out = cfg.work / "ablation" / name
+        out.parent.mkdir(parents=True, exist_ok=True)
+        files = variant_files(cfg, name)
+        train_run(cfg, out, cfg.student_epochs, files, vectors=name != "no_vectors")
 
 
 def encode(run: Path, texts: list[str]) -> list[list[int]]:
@@ -43,8 +74,7 @@ def encode(run: Path, texts: list[str]) -> list[list[int]]:
 
 @torch.no_grad()
 def part_logits(model: torch.nn.Module, ids: list[list[int]]) -> np.ndarray:
-    """(n, 3): the LSTM's logit, the wide logit (zero without a wide part), the model's
-    output logit."""
+    """(n, 3): the LSTM's logit, the wide logit, the model's output logit."""
     from sentireview.vocab import pad_ids
 
     model.eval()
@@ -53,125 +83,81 @@ def part_logits(model: torch.nn.Module, ids: list[list[int]]) -> np.ndarray:
     for start in range(0, len(ids), 256):
         padded, lengths = pad_ids([ids[i] for i in order[start : start + 256]])
         x, n = torch.from_numpy(padded), torch.from_numpy(lengths)
-        if has_wide(model):
-            parts = model(x, n, parts=True)
-        else:  # a plain LSTM: its logit and a zero wide one
-            logit = model(x, n)
-            parts = torch.stack([logit, torch.zeros_like(logit)], -1)
+        parts = model(x, n, parts=True)
         out.append(torch.cat([parts, model(x, n).unsqueeze(-1)], dim=-1))
     result = np.empty((len(ids), 3), dtype=np.float32)
     result[order] = torch.cat(out).float().numpy()
     return result
 
 
-def has_wide(model: torch.nn.Module) -> bool:
-    return getattr(model, "wide", None) is not None
-
-
-def wide_c(training: dict[str, Any]) -> float:
-    """The wide part's C of a run's ``training`` config: grouped (``training["optim"]``) or,
-    in runs made before the training settings were grouped, flat."""
-    optim = training.get("optim")
-    if isinstance(optim, dict) and "wide_c" in optim:
-        return float(optim["wide_c"])
-    return float(training["wide_c"])
-
-
 def accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
     return float(((logits > 0).astype(np.int64) == labels).mean())
 
 
-def score_run(name: str, run: Path, texts: list[str], labels: np.ndarray) -> list[dict[str, Any]]:
+def score_run(
+    name: str, run: Path, texts: list[str], labels: np.ndarray, short: list[Path]
+) -> dict[str, Any]:
     from sentireview.backends.torch import load_model
+    from sentireview.evaluate import tsv_accuracy
 
-    model = load_model(run)
-    logits = part_logits(model, encode(run, texts))
-    rows = [{"row": f"{name}: LSTM alone", "accuracy": accuracy(logits[:, 0], labels)}]
-    if has_wide(model):
-        rows.append({"row": f"{name}: wide part alone", "accuracy": accuracy(logits[:, 1], labels)})
-        rows.append(
-            {
-                "row": f"{name}: LSTM + wide (mix {[round(float(v), 3) for v in model.mix]})",
-                "accuracy": accuracy(logits[:, 2], labels),
-            }
-        )
-    return rows
-
-
-def float32_row(run: Path, texts: list[str], labels: np.ndarray) -> dict[str, Any] | None:
-    """The last round with the float32 weights of its best checkpoint (the shipped mix)."""
-    from safetensors.torch import load_file
-
-    from sentireview.backends.torch import load_model
-
-    best = run / "checkpoints" / "lstm-best.safetensors"
-    if not best.exists():
-        return None
-    model = load_model(run)
-    shipped_mix = model.mix.detach().clone()
-    model.load_state_dict(load_file(str(best)), strict=True)
-    with torch.no_grad():
-        model.mix.copy_(shipped_mix)
-    logits = part_logits(model, encode(run, texts))
-    return {"row": "last round, float32 weights", "accuracy": accuracy(logits[:, 2], labels)}
-
-
-def buckets_row(run: Path, data: Path, texts: list[str], labels: np.ndarray, buckets: int):
-    """The wide part alone refitted with ``buckets`` hash buckets on the training split."""
-    from sentireview import artifact
-    from sentireview.backends.torch import build_model
-    from sentireview.data.splits import read_split
-    from sentireview.training.wide import fit_wide
-
-    config = artifact.read_config(run)
-    model = build_model({**config, "model": dict(config["model"], ngram_buckets=buckets)})
-    train_texts, train_labels = read_split(data, "train", "clean")
-    t0 = time.perf_counter()
-    fit_wide(model, encode(run, train_texts), train_labels, c=wide_c(config["training"]))
-    fit_s = time.perf_counter() - t0
-    logits = part_logits(model, encode(run, texts))
-    return {
-        "row": f"wide part alone, {buckets:,} buckets (refitted in {fit_s:.0f} s)",
-        "accuracy": accuracy(logits[:, 1], labels),
+    logits = part_logits(load_model(run), encode(run, texts))
+    row: dict[str, Any] = {
+        "run": name,
+        "mix": accuracy(logits[:, 2], labels),
+        "lstm": accuracy(logits[:, 0], labels),
+        "wide": accuracy(logits[:, 1], labels),
     }
+    for path in short:
+        row[path.name] = tsv_accuracy(run, path, backend="torch")["accuracy"]
+    return row
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--work", type=Path, default=ROOT / "runs" / "shipped")
+    p.add_argument("--train", action="store_true", help="train the ablation's students first")
     p.add_argument("--run", action="append", default=[], metavar="NAME=DIR")
-    p.add_argument("--buckets", type=int, action="append", default=[])
+    p.add_argument("--short", type=Path, action="append", default=None,
+                   help="short test sets (default: bench/short_reviews.tsv, short_own.tsv)")
     p.add_argument("--split", default="test")
     p.add_argument("--json", type=Path)
+    p.add_argument("--epochs", type=int, default=None, help="students' epochs (tests)")
+    p.add_argument("--buckets", type=int, default=None, help="wide part's buckets (tests)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
     torch.set_num_threads(2)
 
     from sentireview.data.splits import read_split
+    from sentireview.recipes.shipped import ShippedConfig
 
-    data = args.work / "prepared"
-    if not data.exists() and (args.work.parent / "prepared").exists():
-        data = args.work.parent / "prepared"  # member 2's rounds: work/with_lm
-    texts, labels_list = read_split(data, args.split, "clean")
+    cfg = ShippedConfig(work=args.work)
+    if args.epochs is not None:
+        cfg = dataclasses.replace(cfg, student_epochs=args.epochs)
+    if args.buckets is not None:
+        cfg = dataclasses.replace(
+            cfg, model=dataclasses.replace(cfg.model, ngram_buckets=args.buckets)
+        )
+    if args.train:
+        train_variants(cfg)
+    short = [s for s in (args.short or SHORT) if s.is_file()]
+    texts, labels_list = read_split(cfg.data, args.split, "clean")
     labels = np.asarray(labels_list)
-    rounds = sorted(args.work.glob("round*"), key=lambda r: int(r.name[5:]))
-    rows: list[dict[str, Any]] = []
-    for spec in args.run:
-        name, _, path = spec.partition("=")
-        rows += score_run(name, Path(path), texts, labels)
-    for run in rounds:
-        if (run / "model.safetensors").exists():
-            rows += score_run(run.name, run, texts, labels)
-    if rounds:
-        row = float32_row(rounds[-1], texts, labels)
-        if row:
-            rows.append(row)
-        for buckets in args.buckets:
-            rows.append(buckets_row(rounds[-1], data, texts, labels, buckets))
-    print(f"\n{args.split} split, {len(labels):,} reviews\n")
-    print("| row | accuracy |\n|---|---:|")
+    runs = [("round0", args.work / "round0"), ("student", args.work / "student")]
+    runs += [(name, args.work / "ablation" / name) for name in VARIANTS]
+    runs += [(n, Path(d)) for n, _, d in (spec.partition("=") for spec in args.run)]
+    rows = [
+        score_run(name, run, texts, labels, short)
+        for name, run in runs
+        if (run / "model.safetensors").exists()
+    ]
+    print(f"\n{args.split} split, {len(labels):,} reviews; short sets: "
+          f"{', '.join(s.name for s in short) or 'none'}\n")
+    print("| run | mix (the model) | LSTM alone | wide alone | "
+          + " | ".join(s.name for s in short) + " |")
+    print("|---|---:|---:|---:|" + "---:|" * len(short))
     for r in rows:
-        print(f"| {r['row']} | {100 * r['accuracy']:.2f}% |")
+        cells = [r["mix"], r["lstm"], r["wide"], *(r[s.name] for s in short)]
+        print(f"| {r['run']} | " + " | ".join(f"{100 * c:.2f}%" for c in cells) + " |")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"split": args.split, "rows": rows}, indent=2) + "\n")

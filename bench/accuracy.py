@@ -43,7 +43,6 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 os.environ["SENTIREVIEW_THREADS"] = "1"  # the ONNX back end's intra-op threads
 
 import argparse  # noqa: E402
-import csv  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import platform  # noqa: E402
@@ -144,13 +143,9 @@ def seeded_sample(n: int, limit: int | None, seed: int = SEED) -> np.ndarray:
 
 def read_short_set(path: Path) -> tuple[list[str], np.ndarray]:
     """``text<TAB>label`` (``positive``/``negative``) with a header line."""
-    names = {"negative": 0, "positive": 1}
-    texts, labels = [], []
-    with open(path, encoding="utf-8", newline="") as f:
-        for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
-            texts.append(row["text"])
-            labels.append(names[row["label"]])
-    return texts, np.asarray(labels)
+    from sentireview.evaluate import read_labelled_tsv
+
+    return read_labelled_tsv(path)
 
 
 # Pre-tokenized as some corpora are: lowercase, clitics and punctuation split off by spaces.

@@ -166,3 +166,24 @@ def evaluate_run(
     history = json.loads(history_path.read_text(encoding="utf-8")) if history_path.exists() else []
     plot_loss_curves(history, run_dir / "loss_curves.png")
     return metrics
+
+
+def read_labelled_tsv(path: Path) -> tuple[list[str], np.ndarray]:
+    """A short-review set: ``text<TAB>label`` (``positive``/``negative``) with a header line,
+    no quoting (``bench/short_reviews.tsv``, ``bench/short_own.tsv``)."""
+    import csv
+
+    names = {"negative": 0, "positive": 1}
+    texts, labels = [], []
+    with open(path, encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+            texts.append(row["text"])
+            labels.append(names[row["label"]])
+    return texts, np.asarray(labels)
+
+
+def tsv_accuracy(run: Path, path: Path, backend: str = "auto") -> dict[str, Any]:
+    """Accuracy of a run on a short-review set of raw texts (the run's own cleaning)."""
+    texts, labels = read_labelled_tsv(path)
+    scores = np.asarray(Predictor.load(run, backend=backend).predict_proba(texts))
+    return {"n": len(texts), "accuracy": round(float(np.mean((scores > 0.5) == labels)), 4)}

@@ -10,7 +10,6 @@ import logging
 from pathlib import Path
 
 from sentireview.cli import positive_int
-from sentireview.errors import SentiReviewError
 
 log = logging.getLogger(__name__)
 
@@ -90,13 +89,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     shipped.add_argument("--work", type=Path, required=True, help="work folder (resumes)")
     shipped.add_argument("--out", type=Path, help="install the model here (webapp/flask/ml_model)")
     shipped.add_argument("--archive", type=Path, help="default: $SENTIREVIEW_IMDB_ARCHIVE or fetch")
-    shipped.add_argument("--rounds", type=int, default=3, help="distillation rounds (3)")
-    shipped.add_argument("--teacher-epochs", type=int, default=4, help="round 0 (4)")
-    shipped.add_argument("--student-epochs", type=int, default=5, help="rounds 1.. (5)")
     shipped.add_argument(
-        "--members", type=int, choices=(1, 2), default=2, help="2: also a run from a language model"
+        "--teacher",
+        type=Path,
+        default=Path("webapp/flask/minilm_model"),
+        help="the fine-tuned transformer that teaches it (default: webapp/flask/minilm_model)",
     )
-    shipped.add_argument("--lm-epochs", type=int, default=4, help="member 2's (default: 4)")
     shipped.add_argument("--seed", type=int, default=17, help="default: 17")
     shipped.set_defaults(func=_train_shipped)
 
@@ -246,12 +244,8 @@ def _train_lstm(args: argparse.Namespace) -> int:
 def _train_shipped(args: argparse.Namespace) -> int:
     from sentireview.recipes.shipped import ShippedConfig, run_recipe
 
-    names = ("work", "out", "archive", "rounds", "teacher_epochs", "student_epochs", "members")
-    try:
-        cfg = ShippedConfig(**{n: getattr(args, n) for n in (*names, "lm_epochs", "seed")})
-    except ValueError as exc:
-        raise SentiReviewError(str(exc)) from None
-    run_recipe(cfg)
+    names = ("work", "out", "archive", "teacher", "seed")
+    run_recipe(ShippedConfig(**{n: getattr(args, n) for n in names}))
     return 0
 
 

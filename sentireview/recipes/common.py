@@ -1,13 +1,21 @@
-"""What the recipes (:mod:`.shipped`, :mod:`.transformer`) share: skipping done steps, and
-finding the IMDb archive."""
+"""What the recipes (:mod:`.shipped`, :mod:`.transformer`) share: skipping done steps,
+finding the IMDb archive, and choosing between a base run and one trained further for short
+texts, on validation data only."""
 
 from __future__ import annotations
 
 import logging
 import os
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from sentireview.data.download import download
+from sentireview.data.splits import read_split
+from sentireview.evaluate import classification_metrics
+from sentireview.files import write_json
+from sentireview.predict import Predictor, score_texts
 
 log = logging.getLogger("sentireview.recipes")
 
@@ -26,3 +34,35 @@ def get_archive(archive: Path | None, work: Path) -> Path:
     if os.environ.get("SENTIREVIEW_IMDB_ARCHIVE"):
         return Path(os.environ["SENTIREVIEW_IMDB_ARCHIVE"])
     return download(work / "download", extract=False)
+
+
+def validation(run: Path, data: Path, dev: Path, limit: int | None = None) -> dict[str, float]:
+    """IMDb validation accuracy and log loss, and accuracy on the written dev part
+    (:mod:`sentireview.data.written`), of one run, loaded once; it reads the column it was
+    trained on (a transformer the plain ``text``, an LSTM ``clean``)."""
+    predictor = Predictor.load(run, backend="torch")
+    column = predictor.config["text"].get("column", "clean")
+    texts, labels = read_split(data, "valid", column, limit)
+    m = classification_metrics(np.array(labels), score_texts(predictor, texts))
+    texts, labels = read_split(dev.parent, str(dev), column)
+    written = np.mean((score_texts(predictor, texts) > 0.5) == np.array(labels))
+    return {"accuracy": round(m["accuracy"], 4), "loss": round(m["loss"], 5),
+            "written_dev": round(float(written), 4)}
+
+
+def choose_short(
+    out: Path, data: Path, dev: Path, base: tuple[str, Path], short: tuple[str, Path],
+    max_valid_drop: float, limit: int | None = None,
+) -> dict[str, Any]:
+    """``short`` (a run trained further with short texts) or ``base``: ``short`` unless its
+    IMDb validation accuracy is more than ``max_valid_drop`` below ``base``'s, or it is no
+    better on the written dev part. Written to ``out`` (``final.json``); the test split plays
+    no part."""
+    scores = {name: validation(run, data, dev, limit) for name, run in (base, short)}
+    s, b = scores[short[0]], scores[base[0]]
+    keeps_imdb = s["accuracy"] >= b["accuracy"] - max_valid_drop
+    chosen = short[0] if keeps_imdb and s["written_dev"] > b["written_dev"] else base[0]
+    log.info("validation: %s; chose %s", scores, chosen)
+    final = {"valid": scores, "chosen": chosen, "max_valid_drop": max_valid_drop}
+    write_json(out, final)
+    return final

@@ -1,41 +1,42 @@
-"""The recipe of the model the web app serves (``webapp/flask/ml_model/``).
+"""The recipe of the light model the web app serves (``webapp/flask/ml_model/``).
 
-    sentireview train shipped --work runs/shipped --out webapp/flask/ml_model [--archive PATH]
+    sentireview train shipped --work runs/shipped --out webapp/flask/ml_model
+        [--teacher webapp/flask/minilm_model] [--archive PATH]
 
-Every step uses the library and writes under ``work``; a step whose output is already there is
-skipped and an interrupted training step resumes from its last checkpoint, so running the
-command again after an interruption continues where it stopped.
+A light model taught by a fine-tuned transformer (the teacher: by default the int8 MiniLM
+that ``sentireview train shipped-transformer`` installs in ``webapp/flask/minilm_model``).
+Every step writes under ``work``; a step whose output is there is skipped and an interrupted
+training step resumes from its last checkpoint, so running the command again continues.
 
 1. the IMDb archive (``archive``; else ``$SENTIREVIEW_IMDB_ARCHIVE``; else downloaded into
    ``work/download``), prepared with the ``words`` recipe, official split;
 2. word2vec vectors (100 dimensions) from the training and the 50,000 unlabelled reviews;
-3. member 1, in ``work/round*``: round 0, the wide-and-deep LSTM (BiLSTM 64 with max pooling,
-   embedding started from the vectors; beside it a hashed 1-3-gram part fitted as NB-scaled
-   logistic regression) on the 22,500 labelled training reviews; rounds 1..N, the same model
-   trained again with the unlabelled reviews added, scored by earlier rounds (round 0 for
-   round 1, then the mean of rounds 1..k-1; :mod:`sentireview.teacher` writes their scores to
-   ``scores/round{k}.parquet`` beside the rounds): distillation into
-   the LSTM; the wide part stays fitted on the labelled reviews only. The round with the
-   lowest validation log loss is the member (``work/selection.json``);
-4. member 2 (``members=2``, the default), in ``work/with_lm/round*``: first language-model
-   pre-training (``work/lm``, ``lm_epochs``): the BiLSTM (embedding started from the vectors)
-   learns to predict the next word, each direction in its reading order, on the same 72,500
-   reviews; then the rounds of step 3 again, every one started from it;
-5. the ensemble of the two members (``work/ensemble``: one model, the mean of their logits, as
-   ``sentireview ensemble`` builds it). The candidate with the lowest validation log loss
-   (member 1, member 2 or the ensemble; ``work/final.json``) is evaluated on the 25,000
-   official test reviews (metrics.json, confusion matrix, loss curves), exported to ONNX
-   (verified against PyTorch) and copied with its model card into ``out``, replacing the
-   folder in one swap. The test split plays no part in any choice.
+3. ``work/round0``: the wide-and-deep LSTM (BiLSTM 64 with max pooling, embedding started
+   from the vectors; beside it a hashed 1-3-gram part fitted as NB-scaled logistic
+   regression) on the 22,500 labelled training reviews;
+4. what the student learns from besides the labelled reviews (:mod:`sentireview.teacher`,
+   :mod:`sentireview.data.written`):
+   - ``scores/unsup.parquet``: the 50,000 unlabelled reviews, scored by the mean of the
+     teacher and round 0 (the two read reviews differently and err on different ones);
+   - ``scores/pieces.parquet``: sentence-level pieces of ``piece_reviews`` training and
+     unlabelled reviews, scored by the teacher alone: short texts with graded labels;
+   - ``written_train.parquet``: short reviews from the project's phrase bank and
+     hand-written lines, labelled by their rules (``written_dev.parquet``: the dev part, only
+     to choose with);
+5. ``work/student``: the same model trained again on all of it;
+6. the choice (``work/final.json``): the student unless its IMDb validation accuracy is more
+   than ``max_valid_drop`` below round 0's, or it is no better on the written dev part;
+7. the chosen run exported to ONNX (verified against PyTorch), evaluated on the 25,000
+   official test reviews, and installed with its model card into ``out`` in one swap.
 
-Seeded throughout; the word vectors are trained in a child process with ``PYTHONHASHSEED=0``
-(gensim seeds each word's vector from ``hash()``). Timings: the model card, docs/accuracy.md.
+The test split plays no part in any choice. Seeded throughout; the word vectors are trained
+in a child process with ``PYTHONHASHSEED=0`` (gensim seeds each word's vector from
+``hash()``). Timings: ``work/times.json``, the model card, docs/accuracy.md.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import logging
 import os
@@ -47,21 +48,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import numpy as np
-
-from sentireview.artifact import read_config
+from sentireview import artifact
 from sentireview.data.prepare import prepare
-from sentireview.data.splits import read_split
-from sentireview.ensemble import combine, weights_digest
+from sentireview.data.written import write_written_split
 from sentireview.errors import SentiReviewError
-from sentireview.evaluate import classification_metrics, evaluate_run
+from sentireview.evaluate import evaluate_run, tsv_accuracy
 from sentireview.export import export_onnx
 from sentireview.files import building_folder, write_json
-from sentireview.predict import Predictor, score_texts
-from sentireview.recipes.common import get_archive, step
+from sentireview.recipes.common import choose_short, get_archive, step
 from sentireview.recipes.model_card import model_card
-from sentireview.teacher import score_split
-from sentireview.training.language_model import LMConfig, is_trained, train_language_model
+from sentireview.teacher import score_pieces, score_split
 from sentireview.training.lstm import (
     DistillSettings,
     InitSettings,
@@ -86,20 +82,30 @@ SHIPPED = (
     "confusion_matrix.png",
     "loss_curves.png",
 )
+#: The project's short test sets (a clone of the repository has them): evaluated after the
+#: choice, for the model card; they never train or choose.
+SHORT_SETS = tuple(
+    Path(__file__).resolve().parents[2] / "bench" / name
+    for name in ("short_reviews.tsv", "short_own.tsv")
+)
 
 
 @dataclass
 class ShippedConfig:
-    """The shipped recipe's settings (see the model card for why each)."""
+    """The shipped recipe's settings (the model card says why each)."""
 
     work: Path
+    # a fine-tuned transformer (run or served folder) that scores the texts
+    teacher: Path = Path("webapp/flask/minilm_model")
     out: Path | None = None  # where the model is installed (None: not installed)
     archive: Path | None = None
-    rounds: int = 3  # distillation rounds after round 0
-    teacher_epochs: int = 4  # round 0
-    student_epochs: int = 5  # rounds 1..
-    members: int = 2  # 1: member 1 only; 2: also member 2 (language model) and the ensemble
-    lm_epochs: int = 4  # member 2's language-model epochs
+    round0_epochs: int = 4
+    student_epochs: int = 5
+    piece_reviews: int = 15_000  # training + unlabelled reviews cut into pieces (2 each)
+    written: int = 8000  # reviews from the phrase bank (train part; + the hand-written ones)
+    written_dev: int = 2000  # the same from the dev part, to choose with
+    max_valid_drop: float = 0.005  # IMDb validation accuracy the student may cost
+    short_sets: tuple[Path, ...] = SHORT_SETS  # test sets for the card (skipped if absent)
     seed: int = 17
     model: ModelSettings = field(
         default_factory=lambda: ModelSettings(
@@ -114,14 +120,6 @@ class ShippedConfig:
         default_factory=lambda: OptimSettings(batch_size=64, lr=1e-3, wide_c=4.0)
     )
 
-    def __post_init__(self) -> None:
-        if self.members not in (1, 2):
-            raise ValueError("members must be 1 or 2")
-        if self.members == 2 and self.lm_epochs < 1:
-            raise ValueError(
-                "member 2 differs from member 1 by its language model: lm_epochs must be >= 1"
-            )
-
     @property
     def data(self) -> Path:
         return self.work / "prepared"
@@ -130,51 +128,46 @@ class ShippedConfig:
     def vectors(self) -> Path:
         return self.work / "word2vec.bin"
 
-
-def teacher_rounds(k: int) -> list[int]:
-    """Round 0 teaches round 1; every later round learns from the mean score of all the
-    distilled rounds before it (rounds 1..k-1), a small ensemble."""
-    return [] if k == 0 else list(range(1 if k > 1 else 0, k))
-
-
-def started_from(run: Path) -> str | None:
-    """The language model a trained round started from (None: word vectors only)."""
-    return read_config(run).get("training", {}).get("init", {}).get("language_model")
-
-
-def same_path(a: str | Path | None, b: str | Path | None) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    return Path(a).resolve() == Path(b).resolve()
+    def part_files(self) -> dict[str, list[Path]]:
+        """The files of each part of step 4 that the student trains on (the ablation,
+        bench/ablation.py, trains students without one of them)."""
+        scores = self.work / "scores"
+        return {
+            "unsup": [scores / "unsup.parquet"],
+            "pieces": [scores / "pieces.parquet"],
+            "written": [self.work / "written_train.parquet"],
+        }
 
 
-def train_round(
-    cfg: ShippedConfig, k: int, teachers: list[Path], lm: Path | None, rounds_dir: Path
-) -> Path:
-    """Round ``k`` in ``rounds_dir``, on the work folder's data and vectors; a round with
-    teachers first scores the unlabelled reviews with them."""
-    run = rounds_dir / f"round{k}"
-    done = (run / "model.safetensors").exists()
-    start = started_from(run) if done else None
-    if done and not same_path(start, lm):
-        log.warning(
-            "%s was trained %s; it is kept as it is (delete it to train it again)",
-            run,
-            f"from {start}" if start else "without a language model",
+def check_teacher(teacher: Path) -> None:
+    """A one-line error, before any work, when the teacher is not a model folder."""
+    if not (teacher / artifact.CONFIG).is_file():
+        raise SentiReviewError(
+            f"no teacher model in {teacher}: install the served transformer with "
+            "`sentireview train shipped-transformer --work runs/minilm --out "
+            "webapp/flask/minilm_model`, or pass --teacher RUN (a fine-tuned transformer)"
         )
-    if step(f"{rounds_dir.name}/round{k}", done):
-        scored = []
-        if teachers:
-            scores = rounds_dir / "scores" / f"round{k}.parquet"
-            scored = [score_split(teachers, cfg.data, scores)]
-        epochs = cfg.teacher_epochs if k == 0 else cfg.student_epochs
+
+
+def trained(run: Path) -> bool:
+    return (run / artifact.WEIGHTS).exists() and (run / artifact.CONFIG).exists()
+
+
+def train_run(
+    cfg: ShippedConfig, out: Path, epochs: int, scored: list[Path], vectors: bool = True
+) -> Path:
+    """The wide-and-deep LSTM in ``out`` on the labelled reviews and ``scored`` splits (their
+    ``label``: a teacher's P(positive) or a written review's rule label), its embedding
+    started from the word vectors (``vectors``; else random); skipped when trained, resumed
+    from its checkpoint when interrupted."""
+    if step(out.name, trained(out)):
         train_cfg = LSTMTrainConfig(
             data=cfg.data,
-            out=run,
+            out=out,
             model=cfg.model,
             inputs=cfg.inputs,
             optim=dataclasses.replace(cfg.optim, epochs=epochs),
-            init=InitSettings(word_vectors=cfg.vectors, language_model=lm),
+            init=InitSettings(word_vectors=cfg.vectors if vectors else None),
             distill=DistillSettings(scored=scored),
             seed=cfg.seed,
             resume=True,
@@ -185,73 +178,38 @@ def train_round(
         t0 = time.perf_counter()
         summary = train_lstm(train_cfg)
         summary["wall_s"] = round(time.perf_counter() - t0, 1)
-        write_json(run / "summary.json", summary)
-    return run
-
-
-@functools.cache
-def validation_split(data: Path) -> tuple[list[str], list[int]]:
-    """The prepared validation reviews and labels (read once per data folder)."""
-    return read_split(data, "valid", "clean")
-
-
-def validation_loss(run: Path, data: Path) -> float:
-    """The model's log loss on the validation split (rounded to 5 decimals)."""
-    texts, labels = validation_split(data)
-    scores = score_texts(Predictor.load(run, backend="torch"), texts)
-    return round(classification_metrics(np.array(labels), scores)["loss"], 5)
-
-
-def choose_round(cfg: ShippedConfig, rounds_dir: Path) -> tuple[Path, dict[int, float]]:
-    """The round whose model has the lowest log loss on the validation split (written to
-    ``selection.json`` beside the rounds). The test split plays no part in the choice."""
-    losses = {k: validation_loss(rounds_dir / f"round{k}", cfg.data) for k in range(cfg.rounds + 1)}
-    best = min(losses, key=lambda k: (losses[k], -k))  # a tie goes to the later round
-    named = {f"round{k}": loss for k, loss in losses.items()}
-    log.info("%s: validation log loss by round: %s; chose round%d", rounds_dir, named, best)
-    write_json(rounds_dir / "selection.json", {"valid_loss": named, "chosen": f"round{best}"})
-    return rounds_dir / f"round{best}", losses
-
-
-def train_member(
-    cfg: ShippedConfig, lm: Path | None, rounds_dir: Path
-) -> tuple[Path, dict[int, float]]:
-    """One member: rounds 0..N in ``rounds_dir``, and the round chosen on validation."""
-    rounds_dir.mkdir(parents=True, exist_ok=True)
-    for k in range(cfg.rounds + 1):
-        teachers = [rounds_dir / f"round{j}" for j in teacher_rounds(k)]
-        train_round(cfg, k, teachers, lm, rounds_dir)
-    return choose_round(cfg, rounds_dir)
-
-
-def ensemble_of(members: list[Path], out: Path) -> Path:
-    """``out``: the ensemble of ``members``, built again unless it holds exactly them."""
-    config_path = out / "config.json"
-    built = None
-    if config_path.exists():
-        training = json.loads(config_path.read_text("utf-8")).get("training", {})
-        built = (training.get("ensemble_of"), training.get("member_weights_sha256"))
-    wanted = ([str(m) for m in members], [weights_digest(m) for m in members])
-    if step("ensemble", built == wanted):  # same runs with the same weights: kept
-        combine(members, out, overwrite=True)
+        write_json(out / "summary.json", summary)
     return out
 
 
-def choose_final(
-    cfg: ShippedConfig, candidates: dict[str, Path], known: dict[str, float]
-) -> tuple[str, dict[str, float]]:
-    """The candidate (a member or the ensemble) with the lowest validation log loss, written
-    to ``work/final.json``; a tie goes to the earlier candidate (the smaller model). ``known``:
-    losses already measured (the members', from choosing their rounds)."""
-    losses = {
-        name: known[name] if name in known else validation_loss(run, cfg.data)
-        for name, run in candidates.items()
-    }
-    best = min(losses, key=lambda name: losses[name])
-    log.info("validation log loss: %s; installing %s (%s)", losses, best, candidates[best])
-    runs = {name: str(run) for name, run in candidates.items()}
-    write_json(cfg.work / "final.json", {"valid_loss": losses, "chosen": best, "runs": runs})
-    return best, losses
+def train_student(cfg: ShippedConfig, out: Path) -> Path:
+    """The student in ``out``: the labelled reviews and every part of step 4."""
+    scored = [f for files in cfg.part_files().values() for f in files]
+    return train_run(cfg, out, cfg.student_epochs, scored)
+
+
+def train_word_vectors_seeded(cfg: ShippedConfig) -> None:
+    """``sentireview train vectors`` in a child process with ``PYTHONHASHSEED=0``, so that
+    gensim's per-word seeds (from ``hash()``) and the vectors are the same on every run."""
+    command = [sys.executable, "-m", "sentireview", "train", "vectors"]
+    command += ["--data", str(cfg.data), "--out", str(cfg.vectors), "--seed", str(cfg.seed)]
+    done = subprocess.run(command, env={**os.environ, "PYTHONHASHSEED": "0"}, check=False)
+    if done.returncode != 0:
+        raise SentiReviewError(f"word vectors failed (exit {done.returncode}): {' '.join(command)}")
+
+
+def teacher_data(cfg: ShippedConfig, round0: Path) -> None:
+    """Step 4: the scored unlabelled reviews, the scored pieces, the written parts."""
+    files = cfg.part_files()
+    if step("unlabelled reviews, scored", files["unsup"][0].exists()):
+        score_split([cfg.teacher, round0], cfg.data, files["unsup"][0])
+    if step("pieces, scored", files["pieces"][0].exists()):
+        score_pieces([cfg.teacher], cfg.data, files["pieces"][0], splits=("train", "unsup"),
+                     seed=cfg.seed, reviews=cfg.piece_reviews)
+    for part, n in (("train", cfg.written), ("dev", cfg.written_dev)):
+        path = cfg.work / f"written_{part}.parquet"
+        if step(f"written {part}", path.exists()):
+            write_written_split(path, part, n, cfg.seed, recipe="words")
 
 
 def install(run: Path, out: Path, card: str) -> None:
@@ -266,84 +224,84 @@ def folder_mb(folder: Path) -> float:
     return sum(f.stat().st_size for f in folder.iterdir() if f.is_file()) / 1e6
 
 
-def train_word_vectors_seeded(cfg: ShippedConfig) -> None:
-    """``sentireview train vectors`` in a child process with ``PYTHONHASHSEED=0``, so that
-    gensim's per-word seeds (from ``hash()``) and the vectors are the same on every run."""
-    command = [sys.executable, "-m", "sentireview", "train", "vectors"]
-    command += ["--data", str(cfg.data), "--out", str(cfg.vectors), "--seed", str(cfg.seed)]
-    done = subprocess.run(command, env={**os.environ, "PYTHONHASHSEED": "0"}, check=False)
-    if done.returncode != 0:
-        raise SentiReviewError(f"word vectors failed (exit {done.returncode}): {' '.join(command)}")
-
-
 def run_recipe(cfg: ShippedConfig) -> Path:
-    """Run every step (see the module docstring); returns the installed candidate's run."""
+    """Run every step (see the module docstring); returns the chosen run."""
+    check_teacher(cfg.teacher)
     work = cfg.work
     work.mkdir(parents=True, exist_ok=True)
-    times: dict[str, float] = {}
-    t0 = time.perf_counter()
-    if step("prepare", (cfg.data / "manifest.json").exists()):
-        prepare(get_archive(cfg.archive, cfg.work), cfg.data, recipe="words", split="official")
-    times["prepare_s"] = time.perf_counter() - t0
+    times_path = work / "times.json"
+    times: dict[str, float] = (
+        json.loads(times_path.read_text(encoding="utf-8")) if times_path.exists() else {}
+    )
+
+    def timed(key: str, t0: float, ran: bool) -> None:
+        """Keep the wall time of a step that ran here to its end (``times.json``)."""
+        if ran:
+            times[key] = round(time.perf_counter() - t0, 1)
+            write_json(times_path, times)
 
     t0 = time.perf_counter()
-    if step("word vectors", cfg.vectors.exists()):
+    ran = step("prepare", (cfg.data / "manifest.json").exists())
+    if ran:
+        prepare(get_archive(cfg.archive, work), cfg.data, recipe="words", split="official")
+    timed("prepare_s", t0, ran)
+
+    t0 = time.perf_counter()
+    ran = step("word vectors", cfg.vectors.exists())
+    if ran:
         train_word_vectors_seeded(cfg)
-    times["vectors_s"] = time.perf_counter() - t0
+    timed("vectors_s", t0, ran)
 
-    t0 = time.perf_counter()
-    lm = work / "lm" if cfg.members == 2 else None
-    if lm is not None and step("language model", is_trained(lm)):
-        lm_cfg = LMConfig(
-            data=cfg.data,
-            out=lm,
-            epochs=cfg.lm_epochs,
-            embed_dim=cfg.model.embed_dim,
-            hidden=cfg.model.hidden,
-            max_vocab=cfg.inputs.max_vocab,
-            word_vectors=cfg.vectors,
-            seed=cfg.seed,
-        )
-        train_language_model(lm_cfg)
-    times["lm_s"] = time.perf_counter() - t0
+    round0, student = work / "round0", work / "student"
+    t0, ran = time.perf_counter(), not trained(round0)
+    train_run(cfg, round0, cfg.round0_epochs, [])
+    timed("round0_s", t0, ran)
 
-    members = [train_member(cfg, None, work)]
-    if cfg.members == 2:
-        members.append(train_member(cfg, lm, work / "with_lm"))
-    candidates = {f"member {i}": run for i, (run, _) in enumerate(members, 1)}
-    if len(members) == 2:
-        candidates["ensemble"] = ensemble_of([run for run, _ in members], work / "ensemble")
-    chosen, final_loss = "member 1", {}
-    if len(candidates) > 1:
-        known = {f"member {i}": min(losses.values()) for i, (_, losses) in enumerate(members, 1)}
-        chosen, final_loss = choose_final(cfg, candidates, known)
-    run = candidates[chosen]
+    t0, ran = time.perf_counter(), not cfg.part_files()["pieces"][0].exists()
+    teacher_data(cfg, round0)
+    timed("teacher_data_s", t0, ran)
 
-    config = read_config(run)  # configs of runs made before 2026-12-01 are upgraded on read
+    t0, ran = time.perf_counter(), not trained(student)
+    train_student(cfg, student)
+    timed("student_s", t0, ran)
+
+    final_path = work / "final.json"
+    if step("choice", final_path.exists()):
+        choose_short(final_path, cfg.data, work / "written_dev.parquet", ("round0", round0),
+                     ("student", student), cfg.max_valid_drop)
+    final = json.loads(final_path.read_text(encoding="utf-8"))
+    run = work / final["chosen"]
+
+    config = artifact.read_config(run)
     config["name"] = NAME
     config["version"] = date.today().isoformat()
-    write_json(run / "config.json", config)
+    write_json(run / artifact.CONFIG, config)
     if step("export", (run / "model.onnx").exists()):
         export_onnx(run)
-    metrics = evaluate_run(run, cfg.data, split="test", backend="onnx")
-    metrics["data"] = "aclImdb_v1 official test split"
-    write_json(run / "metrics.json", metrics)
+    metrics_path = run / "metrics.json"
+    if step("test evaluation", metrics_path.exists()):
+        t0 = time.perf_counter()
+        metrics = evaluate_run(run, cfg.data, split="test", backend="onnx")
+        metrics["data"] = "aclImdb_v1 official test split"
+        metrics["short_sets"] = {
+            path.name: tsv_accuracy(run, path, backend="onnx")
+            for path in cfg.short_sets
+            if path.is_file()
+        }
+        write_json(metrics_path, metrics)
+        timed("test_s", t0, True)
     if cfg.out is None:
         return run
-    member_rounds = {}
-    for i, (member, valid_loss) in enumerate(members, 1):
-        rounds = {}
-        for k in range(cfg.rounds + 1):
-            path = member.parent / f"round{k}" / "summary.json"
-            summary = json.loads(path.read_text("utf-8")) if path.exists() else {}
-            rounds[k] = {**summary, "valid_loss": valid_loss.get(k), "teachers": teacher_rounds(k)}
-        member_rounds[f"member {i}"] = {"chosen": member.name, "rounds": rounds}
-    card = model_card(config, metrics, member_rounds, times, chosen, final_loss)
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    summaries = {
+        name: json.loads((work / name / "summary.json").read_text("utf-8"))
+        if (work / name / "summary.json").exists() else {}
+        for name in ("round0", "student")
+    }
+    card = model_card(config, metrics, final, summaries, times, cfg)
     install(run, cfg.out, card)
     log.info(
-        "installed %s: test accuracy %.4f, %.1f MB",
-        cfg.out,
-        metrics["accuracy"],
+        "installed %s: test accuracy %.4f, %.1f MB", cfg.out, metrics["accuracy"],
         folder_mb(cfg.out),
     )
     return run

@@ -36,17 +36,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from sentireview import artifact
 from sentireview.data.prepare import prepare
-from sentireview.data.splits import read_split
 from sentireview.data.written import write_written_split
-from sentireview.evaluate import classification_metrics, evaluate_run
+from sentireview.evaluate import evaluate_run
 from sentireview.export import export_onnx
 from sentireview.files import building_folder, write_json
-from sentireview.predict import Predictor, score_texts
-from sentireview.recipes.common import get_archive, step
+from sentireview.recipes.common import choose_short, get_archive, step
 from sentireview.teacher import score_pieces
 from sentireview.training.transformer import TransformerTrainConfig, train_transformer
 
@@ -100,32 +96,12 @@ def trained(run: Path) -> bool:
     return (run / artifact.WEIGHTS).exists() and (run / artifact.CONFIG).exists()
 
 
-def validation(run: Path, data: Path, dev: Path, limit: int | None) -> dict[str, float]:
-    """IMDb validation accuracy and log loss, and accuracy on the written dev part, of one
-    run (loaded once; both read the plain ``text`` column)."""
-    predictor = Predictor.load(run, backend="torch")
-    texts, labels = read_split(data, "valid", "text", limit)
-    m = classification_metrics(np.array(labels), score_texts(predictor, texts))
-    texts, labels = read_split(dev.parent, str(dev), "text")
-    written = np.mean((score_texts(predictor, texts) > 0.5) == np.array(labels))
-    return {"accuracy": round(m["accuracy"], 4), "loss": round(m["loss"], 5),
-            "written_dev": round(float(written), 4)}
-
-
 def choose(cfg: TransformerRecipeConfig, base: Path, short: Path) -> dict[str, Any]:
     """``short`` or ``base`` by the rule of step 5, on validation data only."""
-    dev = cfg.work / "written_dev.parquet"
-    scores = {
-        name: validation(run, cfg.data, dev, cfg.limit_valid)
-        for name, run in (("base", base), ("short", short))
-    }
-    keeps_imdb = scores["short"]["accuracy"] >= scores["base"]["accuracy"] - cfg.max_valid_drop
-    gains = scores["short"]["written_dev"] > scores["base"]["written_dev"]
-    chosen = "short" if keeps_imdb and gains else "base"
-    log.info("validation: %s; chose %s", scores, chosen)
-    final = {"valid": scores, "chosen": chosen, "max_valid_drop": cfg.max_valid_drop}
-    write_json(cfg.work / "final.json", final)
-    return final
+    return choose_short(
+        cfg.work / "final.json", cfg.data, cfg.work / "written_dev.parquet", ("base", base),
+        ("short", short), cfg.max_valid_drop, cfg.limit_valid,
+    )
 
 
 def run_recipe(cfg: TransformerRecipeConfig) -> Path:

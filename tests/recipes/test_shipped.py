@@ -1,5 +1,5 @@
-"""The shipped recipe (sentireview.recipes.shipped) end to end on an invented aclImdb (tiny
-settings)."""
+"""The shipped recipe (sentireview.recipes.shipped) end to end on an invented aclImdb with a
+tiny random transformer as the teacher (tiny settings)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,18 @@ import logging
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from sentireview.cli import main
 from sentireview.recipes import shipped
-from sentireview.recipes.shipped import SHIPPED, ShippedConfig, run_recipe, train_round
+from sentireview.recipes.shipped import SHIPPED, ShippedConfig, run_recipe
 from tests.data.conftest import build_aclimdb
+from tests.helpers.fake_reviews import build_tiny_transformer
 
 ROOT = Path(__file__).resolve().parents[2]
-LOGGER = "sentireview.recipes"  # the recipe and its steps (recipes.common)
+LOGGER = "sentireview.recipes"  # the recipe's steps (recipes.common)
 
 
 def _load(name: str, path: Path):
@@ -30,40 +33,78 @@ def _load(name: str, path: Path):
 
 
 def tiny(work: Path, **kw) -> ShippedConfig:
-    """The recipe with a small wide part (quick), one epoch per round."""
-    cfg = ShippedConfig(work=work, teacher_epochs=1, student_epochs=1, **kw)
+    """The recipe with a small wide part (quick), one epoch per run, few written reviews."""
+    cfg = ShippedConfig(
+        work=work, round0_epochs=1, student_epochs=1, piece_reviews=8, written=40,
+        written_dev=20, **kw,
+    )
     return dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, ngram_buckets=4099))
 
 
+def write_short_set(path: Path) -> Path:
+    """Two invented short reviews in the test sets' format."""
+    path.write_text("text\tlabel\nA warm, funny film.\tpositive\nDull and far too long.\t"
+                    "negative\n", encoding="utf-8")
+    return path
+
+
 @pytest.mark.slow
-def test_recipe_installs_a_working_model_and_resumes_by_skipping(tmp_path, caplog):
+def test_recipe_installs_a_model_taught_by_the_transformer_and_resumes(tmp_path, caplog):
     pytest.importorskip("gensim")
     pytest.importorskip("onnxscript")
     from sentireview.predict import Predictor
 
     source = build_aclimdb(tmp_path / "src")
+    teacher = build_tiny_transformer(tmp_path / "teacher", recipe="words")
     out = tmp_path / "ml_model"
     out.mkdir()
     (out / "stale.txt").write_text("from the previous model")
     work = tmp_path / "work"
-    cfg = tiny(work, out=out, archive=source, rounds=1, lm_epochs=1)
+    short = write_short_set(tmp_path / "short.tsv")
+    cfg = tiny(work, teacher=teacher, out=out, archive=source, short_sets=(short,))
     run_recipe(cfg)
     names = {p.name for p in out.iterdir()}
     assert set(SHIPPED) | {"README.md"} == names  # replaced whole: no stale file
     config = json.loads((out / "config.json").read_text())
     assert config["name"] == shipped.NAME and config["text"]["recipe"] == "words"
     assert config["weights_dtype"] == "float16"
-    # member 1 without the language model, every round of member 2 started from it
-    for k in (0, 1):
-        member1 = json.loads((work / f"round{k}" / "config.json").read_text())
-        assert member1["training"]["init"]["language_model"] is None
-        member2 = json.loads((work / "with_lm" / f"round{k}" / "config.json").read_text())
-        assert member2["training"]["init"]["language_model"] == str(work / "lm")
-    # round 1 learnt from round 0's scores of the unlabelled reviews (the teacher step)
-    assert member1["training"]["distill"]["scored"] == [str(work / "scores" / "round1.parquet")]
-    assert (work / "lm" / "lm.safetensors").exists()
-    metrics = json.loads((out / "metrics.json").read_text())
+
+    # round 0 learnt from the labelled reviews alone, the student from every part of step 4
+    round0 = json.loads((work / "round0" / "config.json").read_text())["training"]
+    assert round0["distill"]["scored"] == []
+    student = json.loads((work / "student" / "config.json").read_text())["training"]
+    assert student["distill"]["scored"] == [
+        str(work / "scores" / "unsup.parquet"),
+        str(work / "scores" / "pieces.parquet"),
+        str(work / "written_train.parquet"),
+    ]
+    # the unlabelled reviews: the mean of the teacher (plain text) and round 0 (clean text)
+    unsup = pd.read_parquet(work / "scores" / "unsup.parquet")
+    by_teacher = Predictor.load(teacher).predict_proba(unsup["text"].tolist(), prepared=True)
+    by_round0 = Predictor.load(work / "round0", backend="torch").predict_proba(
+        unsup["clean"].tolist(), prepared=True
+    )
+    assert unsup["label"].to_numpy() == pytest.approx((np.array(by_teacher) + by_round0) / 2)
+    # the pieces: the teacher alone, on each piece's own text
+    pieces = pd.read_parquet(work / "scores" / "pieces.parquet")
+    assert len(pieces) > 0
+    expected = Predictor.load(teacher).predict_proba(pieces["text"].tolist(), prepared=True)
+    assert pieces["label"].to_numpy() == pytest.approx(expected)
+    written = pd.read_parquet(work / "written_train.parquet")
+    assert set(written["label"]) <= {0, 1} and len(written) >= 40
+
+    # chosen on validation data by the rule; the installed weights are the chosen run's
+    final = json.loads((work / "final.json").read_text())
+    assert set(final["valid"]) == {"round0", "student"}
+    s, b = final["valid"]["student"], final["valid"]["round0"]
+    keeps = s["accuracy"] >= b["accuracy"] - cfg.max_valid_drop
+    assert final["chosen"] == ("student" if keeps and s["written_dev"] > b["written_dev"]
+                               else "round0")
+    chosen = work / final["chosen"]
+    assert (out / "model.safetensors").read_bytes() == (chosen / "model.safetensors").read_bytes()
+
     # the accuracy is the installed model's on the 9 test files, labelled by their folder
+    metrics = json.loads((out / "metrics.json").read_text())
     texts, labels = [], []
     for cls, label in (("pos", 1), ("neg", 0)):
         for path in sorted((source / "test" / cls).glob("*.txt")):
@@ -73,93 +114,47 @@ def test_recipe_installs_a_working_model_and_resumes_by_skipping(tmp_path, caplo
     right = sum(p == y for p, y in zip(predicted, labels, strict=True))
     assert metrics["n"] == len(texts) == 9
     assert metrics["accuracy"] == pytest.approx(right / 9)
+    # the short test set: evaluated (never chosen with), and on the card
+    got = Predictor.load(out).predict(["A warm, funny film.", "Dull and far too long."])
+    right = (got[0]["label"] == 1) + (got[1]["label"] == 0)
+    assert metrics["short_sets"] == {"short.tsv": {"n": 2, "accuracy": right / 2}}
     card = (out / "README.md").read_text()
-    assert f"{metrics['accuracy']:.4f}" in card and "round 0" in card
-    for rounds_dir in (work, work / "with_lm"):  # each member: its round chosen on validation
-        selection = json.loads((rounds_dir / "selection.json").read_text())
-        losses = selection["valid_loss"]
-        assert set(losses) == {"round0", "round1"}
-        assert losses[selection["chosen"]] == min(losses.values())
-    ensemble = json.loads((work / "ensemble" / "config.json").read_text())
-    assert ensemble["kind"] == "lstm_ensemble" and ensemble["model"]["members"] == 2
-    assert ensemble["training"]["ensemble_of"] == [
-        str(work / json.loads((work / "selection.json").read_text())["chosen"]),
-        str(
-            work
-            / "with_lm"
-            / json.loads((work / "with_lm" / "selection.json").read_text())["chosen"]
-        ),
-    ]
-    final = json.loads((work / "final.json").read_text())  # member 1, member 2 or the ensemble
-    assert set(final["valid_loss"]) == {"member 1", "member 2", "ensemble"}
-    assert final["valid_loss"][final["chosen"]] == min(final["valid_loss"].values())
-    chosen = Path(final["runs"][final["chosen"]])
-    assert (out / "model.safetensors").read_bytes() == (chosen / "model.safetensors").read_bytes()
-    assert f"**{final['chosen']}**" in card and "member 2 (chose round" in card
-    scores = Predictor.load(out).predict_proba(["This film was wonderful", "dull, 2/10"])
-    assert len(scores) == 2
+    assert f"{metrics['accuracy']:.4f}" in card and f"Installed: **{final['chosen']}**" in card
+    assert "| short.tsv | 2 |" in card and str(teacher) in card
     assert not [p for p in tmp_path.iterdir() if ".ml_model" in p.name]  # nothing left behind
+    times = json.loads((work / "times.json").read_text())
+    assert {"round0_s", "teacher_data_s", "student_s", "test_s"} <= set(times)
 
     caplog.set_level(logging.INFO, logger=LOGGER)
-    before = (work / "with_lm" / "round1" / "model.safetensors").stat().st_mtime_ns
+    caplog.clear()
+    before = (work / "student" / "model.safetensors").stat().st_mtime_ns
     run_recipe(cfg)
-    assert (work / "with_lm" / "round1" / "model.safetensors").stat().st_mtime_ns == before
+    assert (work / "student" / "model.safetensors").stat().st_mtime_ns == before
     skipped = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
-    # prepare, vectors, language model, 2 x (round 0, round 1), ensemble, export
-    assert len(skipped) == 9, skipped
+    # prepare, vectors, round 0, unlabelled, pieces, 2 written, student, choice, export, test
+    assert len(skipped) == 11, skipped
 
-    # bench/ablation.py reads the same work folder (member 1's rounds)
+    # bench/ablation.py reads the same work folder and trains the ablation's students
     ablation = _load("ablation_bench", ROOT / "bench" / "ablation.py")
     report = tmp_path / "ablation.json"
-    assert ablation.main(["--work", str(work), "--json", str(report)]) == 0
-    rows = {r["row"].split(" (")[0]: r["accuracy"] for r in json.loads(report.read_text())["rows"]}
-    for name in ("round0: LSTM alone", "round0: wide part alone", "round1: LSTM + wide"):
-        assert 0 <= rows[name] <= 1, name
-    assert "last round, float32 weights" in rows
-    # and member 2's rounds, with the data of the work folder above them
-    assert ablation.main(["--work", str(work / "with_lm"), "--json", str(report)]) == 0
-    rows = [r["row"] for r in json.loads(report.read_text())["rows"]]
-    assert any(r.startswith("round1: LSTM + wide") for r in rows)
+    argv = ["--work", str(work), "--train", "--short", str(short), "--json", str(report),
+            "--epochs", "1", "--buckets", "4099"]
+    assert ablation.main(argv) == 0
+    rows = {r["run"]: r for r in json.loads(report.read_text())["rows"]}
+    assert set(rows) == {"round0", "student", *ablation.VARIANTS}
+    for name in ablation.VARIANTS:  # each trained without what its name says
+        scored = json.loads((work / "ablation" / name / "config.json").read_text())["training"]
+        assert scored["distill"]["scored"] == [str(f) for f in ablation.variant_files(
+            shipped.ShippedConfig(work=work), name)]
+    for row in rows.values():
+        assert 0 <= row["mix"] <= 1 and 0 <= row["lstm"] <= 1 and "short.tsv" in row
+    assert rows[final["chosen"]]["mix"] == pytest.approx(metrics["accuracy"])  # same model
 
 
-@pytest.mark.slow
-def test_one_member_needs_no_language_model(tmp_path):
-    pytest.importorskip("gensim")
-    pytest.importorskip("onnxscript")
-    source = build_aclimdb(tmp_path / "src")
-    work, out = tmp_path / "work", tmp_path / "ml_model"
-    run_recipe(tiny(work, out=out, archive=source, rounds=0, members=1))
-    assert not (work / "lm").exists() and not (work / "with_lm").exists()
-    assert not (work / "final.json").exists()
-    config = json.loads((out / "config.json").read_text())
-    assert config["kind"] == "lstm" and config["training"]["init"]["language_model"] is None
-    assert "the installed model: **" not in (out / "README.md").read_text()  # no final choice
-
-
-def test_two_members_need_a_language_model(tmp_path, capsys):
-    assert main(["train", "shipped", "--work", str(tmp_path), "--lm-epochs", "0"]) == 2
-    err = capsys.readouterr().err
-    assert "lm_epochs must be >= 1" in err and err.count("\n") == 1
-
-
-def test_round_k_learns_from_the_mean_of_the_distilled_rounds_before_it():
-    assert shipped.teacher_rounds(0) == []
-    assert shipped.teacher_rounds(1) == [0]
-    assert shipped.teacher_rounds(2) == [1]
-    assert shipped.teacher_rounds(3) == [1, 2]
-
-
-def test_a_kept_round_that_did_not_start_from_this_language_model_is_reported(tmp_path, caplog):
-    run = tmp_path / "round0"
-    run.mkdir()
-    (run / "model.safetensors").write_bytes(b"")
-    config = {"format": 1, "kind": "lstm", "model": {}, "text": {}}
-    config["training"] = {"init_from": None, "epochs": 1}  # flat: a round of the old script
-    (run / "config.json").write_text(json.dumps(config))
-    caplog.set_level(logging.INFO, logger=LOGGER)
-    cfg = ShippedConfig(work=tmp_path)
-    assert train_round(cfg, 0, [], None, tmp_path) == run  # same: kept, no warning
-    assert not [r for r in caplog.records if r.levelno == logging.WARNING]
-    train_round(cfg, 0, [], tmp_path / "lm", tmp_path)
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1 and "without a language model" in warnings[0]
+def test_a_missing_teacher_is_one_line_before_any_work(tmp_path, capsys):
+    argv = ["train", "shipped", "--work", str(tmp_path / "w"), "--teacher",
+            str(tmp_path / "nothing")]
+    assert main(argv) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and "no teacher model" in err[0] and "shipped-transformer" in err[0]
+    assert not (tmp_path / "w").exists()

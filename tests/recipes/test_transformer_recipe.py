@@ -9,6 +9,7 @@ import logging
 import pytest
 
 from sentireview.predict import Predictor
+from sentireview.recipes import common
 from sentireview.recipes import transformer as recipe
 from sentireview.recipes.transformer import SERVED, TransformerRecipeConfig, choose, run_recipe
 from tests.data.conftest import build_aclimdb
@@ -67,7 +68,7 @@ def test_stage_3_is_kept_only_when_it_pays_on_validation_data(tmp_path, monkeypa
                                                                chosen):
     scores = {"base": {"accuracy": 0.910, "loss": 0.23, "written_dev": 0.59},
               "short": {"loss": 0.25, **short}}
-    monkeypatch.setattr(recipe, "validation", lambda run, data, dev, limit: scores[run.name])
+    monkeypatch.setattr(common, "validation", lambda run, data, dev, limit: scores[run.name])
     cfg = TransformerRecipeConfig(work=tmp_path, encoder="unused")
     final = choose(cfg, tmp_path / "base", tmp_path / "short")
     assert final["chosen"] == chosen
