@@ -76,6 +76,8 @@ DEFAULT_OWN = ROOT / "bench" / "short_own.tsv"
 DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sentireview"
 SEED = 17
 SHORT_WORDS = 80  # "test reviews under 80 words"
+#: Word-count bins of the test reviews for the accuracy-by-length plot (``--plot``).
+LENGTH_BINS = (0, 80, 150, 300, 600, 10**9)
 LATENCY_REVIEWS = 200
 WARMUP_CALLS = 20
 COLUMNS = ("text", "clean")
@@ -97,6 +99,7 @@ class Row:
     latency_p50_ms: float
     command: str
     notes: dict[str, Any] = field(default_factory=dict)
+    by_length: dict[str, float] = field(default_factory=dict)  # test accuracy per word-count bin
 
 
 # --- data -------------------------------------------------------------------------------------
@@ -185,10 +188,35 @@ class Data:
     def under_80(self) -> np.ndarray:
         return self.test["text"].str.split().str.len().to_numpy() < SHORT_WORDS
 
+    def length_counts(self) -> dict[str, int]:
+        """Test reviews per bin of ``LENGTH_BINS`` (the bins that have any)."""
+        words = self.test["text"].str.split().str.len().to_numpy()
+        counts = {}
+        for lo, hi in zip(LENGTH_BINS, LENGTH_BINS[1:], strict=False):
+            n = int(((words >= lo) & (words < hi)).sum())
+            if n:
+                counts[bin_name(lo, hi)] = n
+        return counts
+
+    def by_length(self, probs: np.ndarray) -> dict[str, float]:
+        """Test accuracy per bin of ``LENGTH_BINS`` (whitespace words of the review)."""
+        words = self.test["text"].str.split().str.len().to_numpy()
+        labels = self.test["label"].to_numpy(np.int64)
+        out = {}
+        for lo, hi in zip(LENGTH_BINS, LENGTH_BINS[1:], strict=False):
+            inside = (words >= lo) & (words < hi)
+            if inside.any():
+                out[bin_name(lo, hi)] = accuracy(probs[inside], labels[inside])
+        return out
+
     def column_of(self, raws: Sequence[str]) -> list[str]:
         """Raw reviews -> the baselines' column, as the dataset preparation makes it."""
         prep = text.plain_text if self.column == "text" else text.get_cleaner(self.recipe)
         return [prep(r) for r in raws]
+
+
+def bin_name(lo: int, hi: int) -> str:
+    return f"{lo}+" if hi >= 10**9 else f"{lo}-{hi - 1}"
 
 
 def load_data(args: argparse.Namespace) -> tuple[Data, dict[str, Any]]:
@@ -231,6 +259,7 @@ def load_data(args: argparse.Namespace) -> tuple[Data, dict[str, Any]]:
         },
         "own_short_set": {"path": str(args.own_short), "reviews": len(own_texts)},
         "baseline_column": args.column,
+        "length_bins": data.length_counts(),
     }
     return data, info
 
@@ -329,6 +358,7 @@ def baseline_row(name: str, data: Data, command: str) -> Row:
         latency_p50_ms=latency,
         command=command,
         notes=notes,
+        by_length=data.by_length(probs),
     )
 
 
@@ -372,6 +402,7 @@ def model_row(name: str, run_dir: Path, data: Data, backend: str, command: str) 
             "fit_s_source": "history.json (last elapsed_s; an ensemble: summed over members)",
             **data.short_breakdown(short),
         },
+        by_length=data.by_length(probs),
     )
 
 
@@ -455,6 +486,46 @@ def markdown(rows: Sequence[Row], info: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def length_table(rows: Sequence[Row], info: dict[str, Any]) -> str:
+    """Test accuracy by review length (word-count bins; n per bin in the header)."""
+    bins = list(info["length_bins"])
+    head = "| model | " + " | ".join(f"{b} words (n={info['length_bins'][b]})" for b in bins)
+    lines = [head + " |", "|---|" + "---:|" * len(bins)]
+    for r in rows:
+        lines.append(f"| {r.name} | " + " | ".join(_pct(r.by_length[b]) for b in bins) + " |")
+    return "\n".join(lines)
+
+
+def plot_by_length(rows: Sequence[Row], info: dict[str, Any], path: Path) -> None:
+    """One line per row: accuracy on each length bin of the test set, with the two short
+    sets as points on the left (their reviews are shorter than any bin's)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    bins = list(info["length_bins"])
+    labels = ["short set", "own short set", *(f"{b}\n(n={info['length_bins'][b]:,})"
+                                                for b in bins)]
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    for r in rows:
+        if r.name == "majority":
+            continue
+        ys = [r.accuracy_short_set, r.accuracy_own_set, *(r.by_length[b] for b in bins)]
+        line = ax.plot(range(2, len(labels)), ys[2:], marker="o", label=r.name)[0]
+        ax.plot([0, 1], ys[:2], marker="s", linestyle="none", color=line.get_color())
+    ax.axvline(1.5, color="grey", linewidth=0.8)
+    ax.set_xticks(range(len(labels)), labels, fontsize=8)
+    ax.set_xlabel("review length in words (IMDb test set); left: the short test sets")
+    ax.set_ylabel("accuracy")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def machine() -> dict[str, Any]:
     import sklearn
 
@@ -519,6 +590,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--limit-test", type=int, help="score a seeded sample of N test reviews")
     p.add_argument("--limit-train", type=int, help="fit on a seeded sample of N train reviews")
     p.add_argument("--json", help="also write the rows and run details to this JSON file")
+    p.add_argument("--plot", help="also draw test accuracy by review length (PNG) here")
     p.add_argument(
         "--select",
         action="store_true",
@@ -581,6 +653,9 @@ def main(argv: Sequence[str] | None = None) -> list[Row]:
         )
     table = markdown(rows, info)
     print(table)
+    print(length_table(rows, info))
+    if args.plot:
+        plot_by_length(rows, info, Path(args.plot))
     if args.json:
         out = {
             "rows": [asdict(r) for r in rows],

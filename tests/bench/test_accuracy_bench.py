@@ -80,12 +80,26 @@ def check_rows(out: dict, names: list[str]) -> None:
 
 
 @pytest.mark.slow
+def bins_negative_share(out: dict, name: str, archive: Path, cache: Path) -> float:
+    """The share of negative test reviews in a length bin, from the prepared test split."""
+    import pandas as pd
+
+    (prepared,) = (cache / "bench").iterdir()
+    test = pd.read_parquet(prepared / "test.parquet")
+    lo, _, hi = name.partition("-")
+    words = test["text"].str.split().str.len()
+    inside = (words >= int(lo)) & (words <= int(hi))
+    return float((test.loc[inside, "label"] == 0).mean())
+
+
 def test_bench_builds_the_table_from_an_archive(tmp_path: Path) -> None:
     archive = tiny_archive(tmp_path / "aclImdb_v1.tar.gz")
     cache, out_json = tmp_path / "cache", tmp_path / "out.json"
     models = ["--model", f"shipped={ARTIFACT}"] if (ARTIFACT / "config.json").exists() else []
+    plot = tmp_path / "by_length.png"
     proc = run_bench(
-        "--archive", str(archive), "--cache", str(cache), "--json", str(out_json), *models
+        "--archive", str(archive), "--cache", str(cache), "--json", str(out_json), *models,
+        "--plot", str(plot),
     )
     assert proc.returncode == 0, proc.stderr
     assert "Warning" not in proc.stderr, proc.stderr
@@ -103,10 +117,19 @@ def test_bench_builds_the_table_from_an_archive(tmp_path: Path) -> None:
     assert out["data"]["short_set"]["pretokenized"] >= out["data"]["short_set"]["reviews"] // 4
     assert out["data"]["split"] == "official"
 
-    # The markdown table on stdout: a header, a rule, one line per row.
+    # The markdown tables on stdout (the comparison, then accuracy by length): a header, a
+    # rule, one line per row each.
     lines = [line for line in proc.stdout.splitlines() if line.startswith("|")]
-    assert len(lines) == 2 + len(names)
-    assert [line.split("|")[1].strip() for line in lines[2:]] == names
+    assert len(lines) == 2 * (2 + len(names))
+    assert [line.split("|")[1].strip() for line in lines[2 : 2 + len(names)]] == names
+    # accuracy by length: the bins cover the test set, each row has every bin
+    bins = out["data"]["length_bins"]
+    assert sum(bins.values()) == 60 and "0-79" in bins
+    for row in out["rows"]:
+        assert set(row["by_length"]) == set(bins)
+    majority = rows["majority"]["by_length"]["0-79"]  # all read negative: the negatives' share
+    assert majority == pytest.approx(bins_negative_share(out, "0-79", archive, cache))
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     # The prepared data is cached and reused; --limit-test samples the test set.
     (prepared,) = (cache / "bench").iterdir()
