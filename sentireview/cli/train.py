@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 
 from sentireview.cli import positive_int
+from sentireview.errors import SentiReviewError
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         type=Path,
         default=None,
         metavar="PATH",
-        help="start from pre-trained weights: a word-vector file (`train vectors`: the "
-        "embedding) or a language-model folder (`train lm`: the LSTM and the embedding)",
+        help="start the embedding from a word-vector file (`sentireview train vectors`)",
     )
     lstm.add_argument("--seed", type=int, default=17, help="default: 17 (the tutorial's)")
     lstm.add_argument("--resume", action="store_true", help="continue from the run's checkpoint")
@@ -63,25 +63,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     vec.add_argument("--seed", type=int, default=17, help="default: 17")
     vec.set_defaults(func=_train_vectors)
-
-    lm = models.add_parser(
-        "lm", help="pre-train the LSTM as a language model on the (unlabelled) reviews"
-    )
-    lm.add_argument("--data", type=Path, required=True, help="prepared dataset folder")
-    lm.add_argument("--out", type=Path, required=True, help="folder to write (resumes if there)")
-    lm.add_argument("--splits", default="train,unsup", help="default: %(default)s")
-    lm.add_argument("--epochs", type=positive_int, default=2, help="default: 2")
-    lm.add_argument("--embed-dim", type=positive_int, default=100, help="default: 100")
-    lm.add_argument("--hidden", type=positive_int, default=64, help="default: 64")
-    lm.add_argument("--max-vocab", type=positive_int, default=30_000, help="default: 30000")
-    lm.add_argument("--max-words", type=positive_int, default=400, help="default: 400")
-    lm.add_argument(
-        "--word-vectors", type=Path, default=None, metavar="FILE", help="start the embedding"
-    )
-    lm.add_argument("--limit", type=positive_int, default=None, help="at most N reviews")
-    lm.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: auto)")
-    lm.add_argument("--seed", type=int, default=17, help="default: 17")
-    lm.set_defaults(func=_train_lm)
 
     shipped = models.add_parser(
         "shipped", help="the recipe of the model the web app serves (see its model card)"
@@ -217,12 +198,9 @@ def _train_lstm(args: argparse.Namespace) -> int:
         train_lstm,
     )
 
-    init = InitSettings()
-    if args.init_from is not None:
-        if args.init_from.is_dir():
-            init = InitSettings(language_model=args.init_from)
-        else:
-            init = InitSettings(word_vectors=args.init_from)
+    if args.init_from is not None and not args.init_from.is_file():
+        raise SentiReviewError(f"--init-from takes a word-vector file; {args.init_from} is not one")
+    init = InitSettings(word_vectors=args.init_from)
     cfg = LSTMTrainConfig(
         data=args.data,
         out=args.out,
@@ -269,28 +247,6 @@ def _train_vectors(args: argparse.Namespace) -> int:
 def _split_names(text: str) -> tuple[str, ...]:
     """``"train, unsup"`` -> ``("train", "unsup")``."""
     return tuple(s.strip() for s in text.split(",") if s.strip())
-
-
-def _train_lm(args: argparse.Namespace) -> int:
-    from sentireview.training.language_model import LMConfig, train_language_model
-
-    cfg = LMConfig(
-        data=args.data,
-        out=args.out,
-        splits=_split_names(args.splits),
-        epochs=args.epochs,
-        embed_dim=args.embed_dim,
-        hidden=args.hidden,
-        max_vocab=args.max_vocab,
-        max_words=args.max_words,
-        word_vectors=args.word_vectors,
-        limit=args.limit,
-        seed=args.seed,
-        device=args.device,
-    )
-    summary = train_language_model(cfg)
-    log.info("done: %s (%s)", args.out, summary["history"][-1] if summary["history"] else "")
-    return 0
 
 
 def _common_settings(args: argparse.Namespace) -> dict:

@@ -12,9 +12,9 @@ Loss scaling: each micro-batch's *summed* loss is divided by the number of units
 whole optimizer step (all ranks, all accumulated batches) and multiplied by the world size
 (DDP averages gradients over ranks). So one optimizer step's gradient is the mean over its
 global batch whatever the number of processes or accumulation steps. A unit is a review, or
-what the split's ``units`` method counts (the predicted words of a language model).
+what the split's ``units`` method counts (say, predicted words).
 
-Classifiers and the LSTM language model (:mod:`.language_model`) train through this loop.
+Every classifier trains through this loop.
 
 Ctrl-C (SIGINT) sets a flag; the loop stops at the next optimizer-step boundary, writes the
 checkpoint and raises KeyboardInterrupt. ``--resume`` continues from there.

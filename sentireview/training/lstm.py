@@ -12,8 +12,7 @@ sets the groups the tutorial leaves at their defaults:
   (:mod:`sentireview.models.wide`, fitted by :mod:`.wide` before the LSTM trains);
 * ``inputs``: vocabulary and trimming, seeded samples for quick runs;
 * ``optim``: epochs, batches, learning rate, validation, mixed precision;
-* ``init``: the embedding from word vectors (:mod:`.word_vectors`) and/or the LSTM from a
-  pre-trained language model (:mod:`.language_model`);
+* ``init``: the embedding from word vectors (:mod:`.word_vectors`);
 * ``distill``: splits scored by a teacher (:mod:`sentireview.teacher`), added to the
   training reviews with their soft labels.
 """
@@ -35,7 +34,6 @@ from sentireview.data.splits import dataset_recipe, read_split
 from sentireview.models.lstm import LSTMClassifier, LSTMConfig
 from sentireview.models.wide import WideLSTMClassifier, WideLSTMConfig
 from sentireview.training.distributed import DistInfo, cleanup, setup
-from sentireview.training.language_model import load_pretrained
 from sentireview.training.loop import (
     History,
     StageConfig,
@@ -90,10 +88,9 @@ class OptimSettings:
 
 @dataclass
 class InitSettings:
-    """Where the weights start (word vectors first, then the language model, if both)."""
+    """Where the weights start."""
 
-    word_vectors: Path | None = None  # word2vec-format file (train vectors)
-    language_model: Path | None = None  # a pre-trained language model's folder (train lm)
+    word_vectors: Path | None = None  # word2vec-format file (train vectors): the embedding
 
 
 @dataclass
@@ -216,7 +213,7 @@ def read_data(cfg: LSTMTrainConfig) -> tuple[IdSplit, IdSplit, Vocab, list[list[
 
 def build_model(cfg: LSTMTrainConfig, vocab: Vocab) -> LSTMClassifier:
     """The model, seeded (same initial weights on every rank and every run), started from
-    word vectors and a language model when the ``init`` settings name them."""
+    word vectors when the ``init`` settings name them."""
     m = cfg.model
     shape = dict(embed_dim=m.embed_dim, hidden=m.hidden, dropout=m.dropout, pooling=m.pooling)
     torch.manual_seed(cfg.seed)
@@ -231,11 +228,6 @@ def build_model(cfg: LSTMTrainConfig, vocab: Vocab) -> LSTMClassifier:
     if cfg.init.word_vectors:
         found = init_embedding(model.embedding, vocab, Path(cfg.init.word_vectors))
         log.info("embedding: %d of %d words from %s", found, len(vocab), cfg.init.word_vectors)
-    if cfg.init.language_model:
-        found = load_pretrained(model, vocab, Path(cfg.init.language_model))
-        log.info(
-            "language model %s: LSTM and %d of %d words", cfg.init.language_model, found, len(vocab)
-        )
     return model
 
 

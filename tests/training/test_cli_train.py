@@ -44,7 +44,7 @@ def test_train_lstm_help_shows_the_tutorials_knobs(capsys):
     assert len(options - {"--help"}) <= 15, sorted(options)
 
 
-def test_init_from_takes_word_vectors_or_a_language_model(dataset, tmp_path):
+def test_init_from_takes_a_word_vector_file(dataset, tmp_path, capsys):
     pytest.importorskip("gensim")
     vectors = tmp_path / "v.bin"
     assert main(["train", "vectors", "--data", str(dataset), "--out", str(vectors), "--dim", "16",
@@ -54,7 +54,14 @@ def test_init_from_takes_word_vectors_or_a_language_model(dataset, tmp_path):
             "--min-freq", "1", "--embed-dim", "16", "--hidden", "8"]  # fmt: skip
     assert main([*args, "--init-from", str(vectors)]) == 0
     init = json.loads((out / "config.json").read_text())["training"]["init"]
-    assert init == {"word_vectors": str(vectors), "language_model": None}
+    assert init == {"word_vectors": str(vectors)}
+    # a folder (the removed language models were folders): one line, no training
+    capsys.readouterr()
+    assert main([*args[:5], str(tmp_path / "other"), *args[6:], "--init-from",
+                 str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "word-vector file" in err
+    assert not (tmp_path / "other").exists()
 
 
 def test_train_errors_are_one_line(tmp_path, capsys):
