@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -121,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="short test sets (default: bench/short_reviews.tsv, short_own.tsv)")
     p.add_argument("--split", default="test")
     p.add_argument("--json", type=Path)
+    p.add_argument("--seed", type=int, default=17, help="the recipe's seed (default: 17)")
     p.add_argument("--epochs", type=int, default=None, help="students' epochs (tests)")
     p.add_argument("--buckets", type=int, default=None, help="wide part's buckets (tests)")
     args = p.parse_args(argv)
@@ -130,7 +130,10 @@ def main(argv: list[str] | None = None) -> int:
     from sentireview.data.splits import read_split
     from sentireview.recipes.shipped import ShippedConfig
 
-    cfg = ShippedConfig(work=args.work)
+    for spec in args.run:
+        if not spec.partition("=")[1]:
+            p.error(f"--run takes NAME=DIR, got {spec!r}")
+    cfg = ShippedConfig(work=args.work, seed=args.seed)
     if args.epochs is not None:
         cfg = dataclasses.replace(cfg, student_epochs=args.epochs)
     if args.buckets is not None:
@@ -159,8 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         cells = [r["mix"], r["lstm"], r["wide"], *(r[s.name] for s in short)]
         print(f"| {r['run']} | " + " | ".join(f"{100 * c:.2f}%" for c in cells) + " |")
     if args.json:
+        from sentireview.files import write_json
+
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"split": args.split, "rows": rows}, indent=2) + "\n")
+        write_json(args.json, {"split": args.split, "rows": rows})
     return 0
 
 

@@ -1,7 +1,7 @@
 """``sentireview ensemble RUN RUN ... --out DIR``: LSTM runs combined into one artifact.
 
 The runs must share their vocabulary, text preparation and shape (the usual case: the same
-recipe trained twice, e.g. with and without language-model pre-training). The result is an
+recipe trained twice, e.g. with two seeds). The result is an
 ordinary artifact folder (``config.json`` of kind ``lstm_ensemble``, ``model.safetensors``,
 ``vocab.json``, ``history.json`` with each member's curves) that ``Predictor.load``, ``sentireview
 evaluate`` and ``sentireview export`` open like any other. Its logit is the mean of the members'

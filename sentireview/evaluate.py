@@ -173,10 +173,18 @@ def read_labelled_tsv(path: Path) -> tuple[list[str], np.ndarray]:
     no quoting (``bench/short_reviews.tsv``, ``bench/short_own.tsv``)."""
     import csv
 
+    from sentireview.errors import DataError
+
     names = {"negative": 0, "positive": 1}
     texts, labels = [], []
     with open(path, encoding="utf-8", newline="") as f:
-        for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+        reader = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        if reader.fieldnames is None or not {"text", "label"} <= set(reader.fieldnames):
+            raise DataError(f"{path}: expected a header line 'text<TAB>label'")
+        for line, row in enumerate(reader, 2):
+            if row["label"] not in names or row["text"] is None:
+                raise DataError(f"{path}:{line}: expected 'review<TAB>positive|negative', "
+                                f"got label {row['label']!r}")
             texts.append(row["text"])
             labels.append(names[row["label"]])
     return texts, np.asarray(labels)

@@ -11,10 +11,11 @@ from typing import Any
 
 import numpy as np
 
+from sentireview import artifact
 from sentireview.data.download import download
 from sentireview.data.splits import read_split
 from sentireview.evaluate import classification_metrics
-from sentireview.files import write_json
+from sentireview.files import sha256_file, write_json
 from sentireview.predict import Predictor, score_texts
 
 log = logging.getLogger("sentireview.recipes")
@@ -63,6 +64,25 @@ def choose_short(
     keeps_imdb = s["accuracy"] >= b["accuracy"] - max_valid_drop
     chosen = short[0] if keeps_imdb and s["written_dev"] > b["written_dev"] else base[0]
     log.info("validation: %s; chose %s", scores, chosen)
-    final = {"valid": scores, "chosen": chosen, "max_valid_drop": max_valid_drop}
+    runs = {name: {"path": str(run), "sha256": weights_sha256(run)} for name, run in (base, short)}
+    final = {"valid": scores, "chosen": chosen, "max_valid_drop": max_valid_drop, "runs": runs}
     write_json(out, final)
     return final
+
+
+def weights_sha256(run: Path) -> str | None:
+    """SHA-256 of a run's weights file (None: there is none)."""
+    path = run / artifact.WEIGHTS
+    return sha256_file(path) if path.is_file() else None
+
+
+def choice_holds(final: dict[str, Any], candidates: dict[str, Path]) -> bool:
+    """Whether a written choice (``final.json``) was made between exactly these runs with
+    the weights they hold now (a run trained again, or a choice of an older recipe, does
+    not hold: choose again)."""
+    runs = final.get("runs")
+    if final.get("chosen") not in candidates or not isinstance(runs, dict):
+        return False
+    return set(runs) == set(candidates) and all(
+        runs[name].get("sha256") == weights_sha256(run) for name, run in candidates.items()
+    )

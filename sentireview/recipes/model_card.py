@@ -96,9 +96,10 @@ written dev part. Installed: **{final["chosen"]}**.
 |---|---:|---|---:|---:|---:|
 {valid}
 
-Other steps in the run that produced this folder (about 0 when reused): preparing the data
-{_minutes(times.get("prepare_s"))}, word vectors {_minutes(times.get("vectors_s"))}, the
-teacher's scores and the written reviews {_minutes(times.get("teacher_data_s"))}.
+Other steps, as the recipe timed them when they ran (a step reused by a later invocation
+keeps its time): preparing the data {_minutes(times.get("prepare_s"))}, word vectors
+{_minutes(times.get("vectors_s"))}, the teacher's scores and the written reviews
+{_minutes(times.get("teacher_data_s"))}, the test evaluation {_minutes(times.get("test_s"))}.
 Reproduce: `.venv/bin/sentireview train shipped --work runs/shipped --out
 webapp/flask/ml_model`.
 

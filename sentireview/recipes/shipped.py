@@ -54,8 +54,8 @@ from sentireview.data.written import write_written_split
 from sentireview.errors import SentiReviewError
 from sentireview.evaluate import evaluate_run, tsv_accuracy
 from sentireview.export import export_onnx
-from sentireview.files import building_folder, write_json
-from sentireview.recipes.common import choose_short, get_archive, step
+from sentireview.files import building_folder, sha256_file, write_json
+from sentireview.recipes.common import choice_holds, choose_short, get_archive, step, weights_sha256
 from sentireview.recipes.model_card import model_card
 from sentireview.teacher import score_pieces, score_split
 from sentireview.training.lstm import (
@@ -82,6 +82,7 @@ SHIPPED = (
     "confusion_matrix.png",
     "loss_curves.png",
 )
+SUMMARY = "summary.json"  # a training run's summary (mix, times), written after its weights
 #: The project's short test sets (a clone of the repository has them): evaluated after the
 #: choice, for the model card; they never train or choose.
 SHORT_SETS = tuple(
@@ -128,6 +129,11 @@ class ShippedConfig:
     def vectors(self) -> Path:
         return self.work / "word2vec.bin"
 
+    @property
+    def sources(self) -> Path:
+        """The record of what the scored files were made from (teacher_sources)."""
+        return self.work / "scores" / "sources.json"
+
     def part_files(self) -> dict[str, list[Path]]:
         """The files of each part of step 4 that the student trains on (the ablation,
         bench/ablation.py, trains students without one of them)."""
@@ -150,7 +156,8 @@ def check_teacher(teacher: Path) -> None:
 
 
 def trained(run: Path) -> bool:
-    return (run / artifact.WEIGHTS).exists() and (run / artifact.CONFIG).exists()
+    """Trained to the end by :func:`train_run` (its summary is written last)."""
+    return all((run / name).exists() for name in (artifact.WEIGHTS, artifact.CONFIG, SUMMARY))
 
 
 def train_run(
@@ -178,7 +185,7 @@ def train_run(
         t0 = time.perf_counter()
         summary = train_lstm(train_cfg)
         summary["wall_s"] = round(time.perf_counter() - t0, 1)
-        write_json(out / "summary.json", summary)
+        write_json(out / SUMMARY, summary)
     return out
 
 
@@ -198,9 +205,44 @@ def train_word_vectors_seeded(cfg: ShippedConfig) -> None:
         raise SentiReviewError(f"word vectors failed (exit {done.returncode}): {' '.join(command)}")
 
 
+def teacher_sources(cfg: ShippedConfig, round0: Path) -> dict[str, str | None]:
+    """What the scored files are made from: the teacher and the weights of it and round 0."""
+    teacher_weights = next(
+        (cfg.teacher / n for n in (artifact.WEIGHTS, "model.onnx") if (cfg.teacher / n).is_file()),
+        None,
+    )
+    return {
+        "teacher": str(cfg.teacher.resolve()),
+        "teacher_sha256": sha256_file(teacher_weights) if teacher_weights else None,
+        "round0_sha256": weights_sha256(round0),
+    }
+
+
+def teacher_data_done(cfg: ShippedConfig) -> bool:
+    """The scored files are there, with the record of what they were made from."""
+    scored = (cfg.part_files()[part][0] for part in ("unsup", "pieces"))
+    return cfg.sources.exists() and all(f.exists() for f in scored)
+
+
 def teacher_data(cfg: ShippedConfig, round0: Path) -> None:
-    """Step 4: the scored unlabelled reviews, the scored pieces, the written parts."""
+    """Step 4: the scored unlabelled reviews, the scored pieces, the written parts. Scores
+    made from another teacher or another round 0 are made again, and then the students that
+    learnt from the old ones (``student``, ``ablation/``) are removed to be trained again."""
     files = cfg.part_files()
+    if not (teacher_data_done(cfg) and not cfg.teacher.exists()):  # nothing to check against
+        wanted = teacher_sources(cfg, round0)
+        found = json.loads(cfg.sources.read_text("utf-8")) if cfg.sources.exists() else None
+        if found != wanted:
+            if found is not None or files["unsup"][0].exists() or files["pieces"][0].exists():
+                log.warning("scores made from another teacher or round 0 (%s): scoring again",
+                            found)
+            for part in ("unsup", "pieces"):
+                files[part][0].unlink(missing_ok=True)
+            for stale in (cfg.work / "student", cfg.work / "ablation"):
+                if stale.exists():
+                    log.warning("removing %s: it learnt from the old scores", stale)
+                    shutil.rmtree(stale)
+            write_json(cfg.sources, wanted)
     if step("unlabelled reviews, scored", files["unsup"][0].exists()):
         score_split([cfg.teacher, round0], cfg.data, files["unsup"][0])
     if step("pieces, scored", files["pieces"][0].exists()):
@@ -226,7 +268,8 @@ def folder_mb(folder: Path) -> float:
 
 def run_recipe(cfg: ShippedConfig) -> Path:
     """Run every step (see the module docstring); returns the chosen run."""
-    check_teacher(cfg.teacher)
+    if not teacher_data_done(cfg):
+        check_teacher(cfg.teacher)  # before any work: it would be needed at step 4
     work = cfg.work
     work.mkdir(parents=True, exist_ok=True)
     times_path = work / "times.json"
@@ -257,7 +300,9 @@ def run_recipe(cfg: ShippedConfig) -> Path:
     train_run(cfg, round0, cfg.round0_epochs, [])
     timed("round0_s", t0, ran)
 
-    t0, ran = time.perf_counter(), not cfg.part_files()["pieces"][0].exists()
+    written = [cfg.work / f"written_{part}.parquet" for part in ("train", "dev")]
+    t0 = time.perf_counter()
+    ran = not teacher_data_done(cfg) or not all(f.exists() for f in written)
     teacher_data(cfg, round0)
     timed("teacher_data_s", t0, ran)
 
@@ -266,10 +311,11 @@ def run_recipe(cfg: ShippedConfig) -> Path:
     timed("student_s", t0, ran)
 
     final_path = work / "final.json"
-    if step("choice", final_path.exists()):
-        choose_short(final_path, cfg.data, work / "written_dev.parquet", ("round0", round0),
-                     ("student", student), cfg.max_valid_drop)
-    final = json.loads(final_path.read_text(encoding="utf-8"))
+    candidates = {"round0": round0, "student": student}
+    final = json.loads(final_path.read_text(encoding="utf-8")) if final_path.exists() else {}
+    if step("choice", choice_holds(final, candidates)):
+        final = choose_short(final_path, cfg.data, work / "written_dev.parquet",
+                             ("round0", round0), ("student", student), cfg.max_valid_drop)
     run = work / final["chosen"]
 
     config = artifact.read_config(run)
@@ -279,7 +325,8 @@ def run_recipe(cfg: ShippedConfig) -> Path:
     if step("export", (run / "model.onnx").exists()):
         export_onnx(run)
     metrics_path = run / "metrics.json"
-    if step("test evaluation", metrics_path.exists()):
+    metrics = json.loads(metrics_path.read_text("utf-8")) if metrics_path.exists() else {}
+    if step("test evaluation", "short_sets" in metrics):  # written last: the step's end
         t0 = time.perf_counter()
         metrics = evaluate_run(run, cfg.data, split="test", backend="onnx")
         metrics["data"] = "aclImdb_v1 official test split"
@@ -294,9 +341,7 @@ def run_recipe(cfg: ShippedConfig) -> Path:
         return run
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
     summaries = {
-        name: json.loads((work / name / "summary.json").read_text("utf-8"))
-        if (work / name / "summary.json").exists() else {}
-        for name in ("round0", "student")
+        name: json.loads((work / name / SUMMARY).read_text("utf-8")) for name in candidates
     }
     card = model_card(config, metrics, final, summaries, times, cfg)
     install(run, cfg.out, card)

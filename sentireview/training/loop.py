@@ -397,7 +397,7 @@ def train_stage(
                         scaler.scale(loss_sum * (world / group_size)).backward()
                     # Device-side running sums: no GPU sync per step.
                     run_loss = run_loss + loss_sum.detach().float()
-                    if logits is not None:  # a language model's loss gives none
+                    if logits is not None:  # a loss per unit (not per review) may give none
                         run_correct = run_correct + n_correct(logits.detach(), batch["labels"])
                     run_count += len(part)
                     run_units += units(train, part)

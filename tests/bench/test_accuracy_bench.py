@@ -79,8 +79,7 @@ def check_rows(out: dict, names: list[str]) -> None:
         assert row["command"].startswith(".venv/bin/python bench/accuracy.py")
 
 
-@pytest.mark.slow
-def bins_negative_share(out: dict, name: str, archive: Path, cache: Path) -> float:
+def bins_negative_share(name: str, cache: Path) -> float:
     """The share of negative test reviews in a length bin, from the prepared test split."""
     import pandas as pd
 
@@ -92,6 +91,7 @@ def bins_negative_share(out: dict, name: str, archive: Path, cache: Path) -> flo
     return float((test.loc[inside, "label"] == 0).mean())
 
 
+@pytest.mark.slow
 def test_bench_builds_the_table_from_an_archive(tmp_path: Path) -> None:
     archive = tiny_archive(tmp_path / "aclImdb_v1.tar.gz")
     cache, out_json = tmp_path / "cache", tmp_path / "out.json"
@@ -128,7 +128,7 @@ def test_bench_builds_the_table_from_an_archive(tmp_path: Path) -> None:
     for row in out["rows"]:
         assert set(row["by_length"]) == set(bins)
     majority = rows["majority"]["by_length"]["0-79"]  # all read negative: the negatives' share
-    assert majority == pytest.approx(bins_negative_share(out, "0-79", archive, cache))
+    assert majority == pytest.approx(bins_negative_share("0-79", cache))
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
     # The prepared data is cached and reused; --limit-test samples the test set.

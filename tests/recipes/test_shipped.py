@@ -81,10 +81,12 @@ def test_recipe_installs_a_model_taught_by_the_transformer_and_resumes(tmp_path,
     # the unlabelled reviews: the mean of the teacher (plain text) and round 0 (clean text)
     unsup = pd.read_parquet(work / "scores" / "unsup.parquet")
     by_teacher = Predictor.load(teacher).predict_proba(unsup["text"].tolist(), prepared=True)
-    by_round0 = Predictor.load(work / "round0", backend="torch").predict_proba(
+    by_round0_scores = Predictor.load(work / "round0", backend="torch").predict_proba(
         unsup["clean"].tolist(), prepared=True
     )
-    assert unsup["label"].to_numpy() == pytest.approx((np.array(by_teacher) + by_round0) / 2)
+    assert unsup["label"].to_numpy() == pytest.approx(
+        (np.array(by_teacher) + by_round0_scores) / 2
+    )
     # the pieces: the teacher alone, on each piece's own text
     pieces = pd.read_parquet(work / "scores" / "pieces.parquet")
     assert len(pieces) > 0
@@ -142,12 +144,33 @@ def test_recipe_installs_a_model_taught_by_the_transformer_and_resumes(tmp_path,
     assert ablation.main(argv) == 0
     rows = {r["run"]: r for r in json.loads(report.read_text())["rows"]}
     assert set(rows) == {"round0", "student", *ablation.VARIANTS}
-    for name in ablation.VARIANTS:  # each trained without what its name says
-        scored = json.loads((work / "ablation" / name / "config.json").read_text())["training"]
-        assert scored["distill"]["scored"] == [str(f) for f in ablation.variant_files(
-            shipped.ShippedConfig(work=work), name)]
-    for row in rows.values():
-        assert 0 <= row["mix"] <= 1 and 0 <= row["lstm"] <= 1 and "short.tsv" in row
+    unsup, pieces = str(work / "scores" / "unsup.parquet"), str(work / "scores" / "pieces.parquet")
+    written, by_round0 = str(work / "written_train.parquet"), str(
+        work / "scores" / "unsup_round0.parquet"
+    )
+    expected = {  # each trained without what its name says
+        "no_unsup": [pieces, written],
+        "no_pieces": [unsup, written],
+        "no_written": [unsup, pieces],
+        "unsup_by_round0": [by_round0, pieces, written],
+        "no_vectors": [unsup, pieces, written],
+    }
+    assert set(expected) == set(ablation.VARIANTS)
+    for name, files in expected.items():
+        training = json.loads((work / "ablation" / name / "config.json").read_text())["training"]
+        assert training["distill"]["scored"] == files, name
+        vectors = None if name == "no_vectors" else str(work / "word2vec.bin")
+        assert training["init"] == {"word_vectors": vectors}, name
+    # round 0's own scores of the unlabelled reviews (the old self-distillation)
+    own = pd.read_parquet(by_round0)["label"].to_numpy()
+    assert own == pytest.approx(np.asarray(by_round0_scores))
+    # every row scores the 9 test reviews and the short set with its own model
+    for name, row in rows.items():
+        run = work / ("ablation/" + name if name in expected else name)
+        probs = Predictor.load(run, backend="torch").predict_proba(
+            ["A warm, funny film.", "Dull and far too long."]
+        )
+        assert row["short.tsv"] == ((probs[0] > 0.5) + (probs[1] <= 0.5)) / 2, name
     assert rows[final["chosen"]]["mix"] == pytest.approx(metrics["accuracy"])  # same model
 
 
@@ -158,3 +181,76 @@ def test_a_missing_teacher_is_one_line_before_any_work(tmp_path, capsys):
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(err) == 1 and "no teacher model" in err[0] and "shipped-transformer" in err[0]
     assert not (tmp_path / "w").exists()
+
+
+def test_a_choice_is_made_again_when_its_runs_changed(tmp_path, monkeypatch):
+    """``final.json`` holds while the runs' weights are the ones it was made with; a run
+    trained again, or the choice of an older recipe ("ensemble"), is chosen again."""
+    from sentireview.recipes import common
+
+    runs = {}
+    for name in ("round0", "student"):
+        runs[name] = tmp_path / name
+        runs[name].mkdir()
+        (runs[name] / "model.safetensors").write_bytes(name.encode())
+    scores = {"round0": {"accuracy": 0.92, "loss": 0.2, "written_dev": 0.5},
+              "student": {"accuracy": 0.921, "loss": 0.19, "written_dev": 0.7}}
+    monkeypatch.setattr(common, "validation", lambda run, data, dev, limit: scores[run.name])
+    final = common.choose_short(tmp_path / "final.json", tmp_path, tmp_path / "dev.parquet",
+                                ("round0", runs["round0"]), ("student", runs["student"]), 0.005)
+    assert final["chosen"] == "student"
+    assert common.choice_holds(final, runs)
+    (runs["student"] / "model.safetensors").write_bytes(b"trained again")
+    assert not common.choice_holds(final, runs)
+    old = {"chosen": "ensemble", "valid_loss": {"ensemble": 0.193}}  # the previous recipe's
+    assert not common.choice_holds(old, runs)
+    assert not common.choice_holds({**final, "chosen": "round1"}, runs)
+
+
+@pytest.mark.slow
+def test_scores_of_another_teacher_are_made_again_and_a_partial_evaluation_is_redone(
+    tmp_path, caplog
+):
+    pytest.importorskip("gensim")
+    pytest.importorskip("onnxscript")
+    source = build_aclimdb(tmp_path / "src")
+    teacher = build_tiny_transformer(tmp_path / "teacher", recipe="words")
+    work = tmp_path / "work"
+    cfg = tiny(work, teacher=teacher, archive=source, short_sets=())
+    run = run_recipe(cfg)
+    pieces = work / "scores" / "pieces.parquet"
+    first = pd.read_parquet(pieces)["label"].to_numpy()
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["short_sets"] == {}  # no short set given: measured as none
+
+    # an evaluation cut off before its end (no short_sets) is done again
+    del metrics["short_sets"]
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    caplog.set_level(logging.INFO)
+    run_recipe(cfg)
+    messages = [r.getMessage() for r in caplog.records]
+    assert "test evaluation ..." in messages and "choice: already done, skipped" in messages
+    assert json.loads((run / "metrics.json").read_text())["short_sets"] == {}
+    caplog.clear()
+    # another teacher: the scores are made again from it
+    other = build_tiny_transformer(tmp_path / "other", recipe="words")
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    weights = load_file(str(other / "model.safetensors"))
+    save_file({k: v + 0.05 * torch.randn_like(v) for k, v in weights.items()},
+              str(other / "model.safetensors"))
+    student = work / "student" / "model.safetensors"
+    before = student.stat().st_mtime_ns
+    run_recipe(dataclasses.replace(cfg, teacher=other))
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("scoring again" in m for m in messages)
+    assert student.stat().st_mtime_ns != before  # the student learnt from the new scores
+    again = pd.read_parquet(pieces)["label"].to_numpy()
+    assert again != pytest.approx(first)
+    assert json.loads((work / "scores" / "sources.json").read_text())["teacher"] == str(
+        other.resolve()
+    )
+    chosen = work / json.loads((work / "final.json").read_text())["chosen"]
+    assert "short_sets" in json.loads((chosen / "metrics.json").read_text())
+    assert "choice ..." in messages  # the student changed: chosen again

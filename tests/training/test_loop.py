@@ -45,7 +45,7 @@ class VectorSplit:
 
 
 class UnitSplit(VectorSplit):
-    """As a language model's split: the loss is averaged over units, not reviews."""
+    """A split whose loss is averaged over units (say, words), not reviews."""
 
     def units(self, indices):
         return sum(self.lengths[i] for i in indices)
@@ -61,7 +61,7 @@ def logit_loss(model, batch):
     loss = nn.functional.binary_cross_entropy_with_logits(
         logits, batch["labels"].float(), weight=batch.get("weight"), reduction="sum"
     )
-    # a language model's loss gives no logits (no accuracy)
+    # a loss per unit gives no logits (no accuracy)
     return loss, (None if "weight" in batch else logits)
 
 
@@ -88,7 +88,7 @@ def run_stage(folder, stop_at=None, resume=False, split=VectorSplit):
     return model, result
 
 
-@pytest.mark.parametrize("split", [VectorSplit, UnitSplit], ids=["classifier", "language-model"])
+@pytest.mark.parametrize("split", [VectorSplit, UnitSplit], ids=["classifier", "per-unit"])
 def test_resume_after_an_evaluation_that_did_not_improve(tmp_path, split):
     whole_model, whole = run_stage(tmp_path / "whole", split=split)
     flags = [row["best"] for row in whole.history]
@@ -137,7 +137,7 @@ def by_hand(model, split):
     return float(loss) / units_total, float(correct)
 
 
-@pytest.mark.parametrize("split", [VectorSplit, UnitSplit], ids=["classifier", "language-model"])
+@pytest.mark.parametrize("split", [VectorSplit, UnitSplit], ids=["classifier", "per-unit"])
 def test_history_figures_are_the_sums_over_each_interval(tmp_path, split):
     model, train, valid, result = fixed_stage(tmp_path, split)
     rows = result.history
