@@ -17,7 +17,8 @@ serves them. Columns:
   an artifact's training time as its ``history.json`` recorded it;
 - p50 latency of one review (batch of 1, raw text in, cleaning included) over 200 test
   reviews after 20 warm-up calls, on one CPU core (process affinity set to one core, BLAS,
-  OpenMP, ONNX Runtime and torch held to one thread);
+  OpenMP, ONNX Runtime and torch held to one thread), and the same over the reviews of
+  ``bench/short_own.tsv`` (what people type on the page: a sentence or two);
 - the command that reproduces the row.
 
 Usage::
@@ -98,6 +99,7 @@ class Row:
     fit_s: float | None
     latency_p50_ms: float
     command: str
+    latency_short_p50_ms: float | None = None  # the same over the own short set's reviews
     notes: dict[str, Any] = field(default_factory=dict)
     by_length: dict[str, float] = field(default_factory=dict)  # test accuracy per word-count bin
 
@@ -342,6 +344,9 @@ def baseline_row(name: str, data: Data, command: str) -> Row:
     latency = latency_p50_ms(
         lambda raw: model.predict_proba(data.column_of([raw])), data.latency_raws
     )
+    latency_short = latency_p50_ms(
+        lambda raw: model.predict_proba(data.column_of([raw])), data.own_texts
+    )
     notes: dict[str, Any] = {"column": data.column, **data.short_breakdown(short)}
     if isinstance(model, baselines.LinearTextModel):
         notes["features"] = model.n_features
@@ -356,6 +361,7 @@ def baseline_row(name: str, data: Data, command: str) -> Row:
         size_mb=size,
         fit_s=fit_s,
         latency_p50_ms=latency,
+        latency_short_p50_ms=latency_short,
         command=command,
         notes=notes,
         by_length=data.by_length(probs),
@@ -382,6 +388,7 @@ def model_row(name: str, run_dir: Path, data: Data, backend: str, command: str) 
     short = np.asarray(predictor.predict_proba(data.short_texts))
     own = np.asarray(predictor.predict_proba(data.own_texts))
     latency = latency_p50_ms(lambda raw: predictor.predict([raw]), data.latency_raws)
+    latency_short = latency_p50_ms(lambda raw: predictor.predict([raw]), data.own_texts)
     train_cmd = predictor.config.get("training", {}).get("command")
     return Row(
         name=name,
@@ -393,6 +400,7 @@ def model_row(name: str, run_dir: Path, data: Data, backend: str, command: str) 
         size_mb=folder_mb(run_dir),
         fit_s=_training_seconds(run_dir),
         latency_p50_ms=latency,
+        latency_short_p50_ms=latency_short,
         command=f"train: {train_cmd}; score: {command}" if train_cmd else command,
         notes={
             "run_dir": str(run_dir),
@@ -471,16 +479,16 @@ def markdown(rows: Sequence[Row], info: dict[str, Any]) -> str:
     head = (
         f"| model | test accuracy | test F1 | test < {SHORT_WORDS} words (n={n80}) "
         f"| short set (n={nshort}) | own short set (n={nown}) | size MB | fit s "
-        "| p50 ms (1 core) | reproduce |"
+        "| p50 ms (1 core) | p50 ms, short reviews | reproduce |"
     )
-    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
         fit = "n/a" if r.fit_s is None else f"{r.fit_s:.0f}"
         cmd = r.command.replace("|", "\\|")
         lines.append(
             f"| {r.name} | {_pct(r.accuracy)} | {r.f1:.4f} | {_pct(r.accuracy_under_80)} "
             f"| {_pct(r.accuracy_short_set)} | {_pct(r.accuracy_own_set)} | {_mb(r.size_mb)} "
-            f"| {fit} | {r.latency_p50_ms:.2f} "
+            f"| {fit} | {r.latency_p50_ms:.2f} | {r.latency_short_p50_ms:.2f} "
             f"| `{cmd}` |"
         )
     return "\n".join(lines)

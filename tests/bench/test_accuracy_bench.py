@@ -127,6 +127,7 @@ def test_bench_builds_the_table_from_an_archive(tmp_path: Path) -> None:
     assert sum(bins.values()) == 60 and "0-79" in bins
     for row in out["rows"]:
         assert set(row["by_length"]) == set(bins)
+        assert row["latency_short_p50_ms"] > 0
     majority = rows["majority"]["by_length"]["0-79"]  # all read negative: the negatives' share
     assert majority == pytest.approx(bins_negative_share("0-79", cache))
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
