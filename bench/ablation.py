@@ -96,10 +96,11 @@ def accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
 def score_run(
     name: str, run: Path, texts: list[str], labels: np.ndarray, short: list[Path]
 ) -> dict[str, Any]:
-    from sentireview.backends.torch import load_model
     from sentireview.evaluate import tsv_accuracy
+    from sentireview.predict import Predictor
 
-    logits = part_logits(load_model(run), encode(run, texts))
+    predictor = Predictor.load(run, backend="torch")  # its torch module: the parts' logits
+    logits = part_logits(predictor.backend.model, encode(run, texts))
     row: dict[str, Any] = {
         "run": name,
         "mix": accuracy(logits[:, 2], labels),
@@ -107,7 +108,7 @@ def score_run(
         "wide": accuracy(logits[:, 1], labels),
     }
     for path in short:
-        row[path.name] = tsv_accuracy(run, path, backend="torch")["accuracy"]
+        row[path.name] = tsv_accuracy(predictor, path)["accuracy"]
     return row
 
 

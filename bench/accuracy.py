@@ -67,6 +67,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 from sentireview import baselines, text  # noqa: E402
 from sentireview.data.splits import read_frame  # noqa: E402
+from sentireview.evaluate import read_labelled_tsv  # noqa: E402
 from sentireview.files import sha256_file  # noqa: E402
 
 log = logging.getLogger("bench.accuracy")
@@ -144,13 +145,6 @@ def seeded_sample(n: int, limit: int | None, seed: int = SEED) -> np.ndarray:
     if limit is None or limit >= n:
         return np.arange(n)
     return np.sort(np.random.default_rng(seed).choice(n, size=limit, replace=False))
-
-
-def read_short_set(path: Path) -> tuple[list[str], np.ndarray]:
-    """``text<TAB>label`` (``positive``/``negative``) with a header line."""
-    from sentireview.evaluate import read_labelled_tsv
-
-    return read_labelled_tsv(path)
 
 
 # Pre-tokenized as some corpora are: lowercase, clitics and punctuation split off by spaces.
@@ -232,8 +226,8 @@ def load_data(args: argparse.Namespace) -> tuple[Data, dict[str, Any]]:
     test = read_frame(folder, "test", SPLIT_COLUMNS)
     test = test.iloc[seeded_sample(len(test), args.limit_test)].reset_index(drop=True)
     pick = seeded_sample(len(test), LATENCY_REVIEWS, seed=SEED + 1)
-    short_texts, short_labels = read_short_set(Path(args.short))
-    own_texts, own_labels = read_short_set(Path(args.own_short))
+    short_texts, short_labels = read_labelled_tsv(Path(args.short))
+    own_texts, own_labels = read_labelled_tsv(Path(args.own_short))
     data = Data(
         train_texts=train[args.column].tolist(),
         train_labels=train["label"].to_numpy(np.int64),

@@ -29,13 +29,13 @@ from safetensors import safe_open
 from sentireview import artifact
 from sentireview.backends.torch import load_model, model_config
 from sentireview.errors import SentiReviewError
-from sentireview.files import building_folder, sha256_file
+from sentireview.files import building_folder
 from sentireview.models.ensemble import EnsembleConfig, LSTMEnsemble
 from sentireview.models.lstm import LSTMClassifier
 from sentireview.models.wide import WideLSTMClassifier
 from sentireview.training.loop import History
 from sentireview.vocab import Vocab
-from sentireview.weights import HALF, save_weights, weights_path
+from sentireview.weights import HALF, save_weights, weights_digest
 
 log = logging.getLogger(__name__)
 
@@ -146,11 +146,6 @@ def combine(
         artifact.write_config(tmp, config)
     log.info("wrote %s: ensemble of %s, mix %s", out, [str(r) for r in runs], config_mix(out))
     return out
-
-
-def weights_digest(run: Path) -> str:
-    """SHA-256 of the weights a run loads (``model.pth`` when there is one, as in loading)."""
-    return sha256_file(weights_path(run))
 
 
 def config_mix(run: Path) -> list[float]:

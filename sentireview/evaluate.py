@@ -190,8 +190,8 @@ def read_labelled_tsv(path: Path) -> tuple[list[str], np.ndarray]:
     return texts, np.asarray(labels)
 
 
-def tsv_accuracy(run: Path, path: Path, backend: str = "auto") -> dict[str, Any]:
-    """Accuracy of a run on a short-review set of raw texts (the run's own cleaning)."""
+def tsv_accuracy(predictor: Predictor, path: Path) -> dict[str, Any]:
+    """Accuracy of a model on a short-review set of raw texts (its own cleaning)."""
     texts, labels = read_labelled_tsv(path)
-    scores = np.asarray(Predictor.load(run, backend=backend).predict_proba(texts))
+    scores = np.asarray(predictor.predict_proba(texts))
     return {"n": len(texts), "accuracy": round(float(np.mean((scores > 0.5) == labels)), 4)}

@@ -4,19 +4,21 @@ texts, on validation data only."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sentireview import artifact
 from sentireview.data.download import download
 from sentireview.data.splits import read_split
 from sentireview.evaluate import classification_metrics
-from sentireview.files import sha256_file, write_json
+from sentireview.files import write_json
 from sentireview.predict import Predictor, score_texts
+from sentireview.weights import weights_digest
 
 log = logging.getLogger("sentireview.recipes")
 
@@ -35,6 +37,21 @@ def get_archive(archive: Path | None, work: Path) -> Path:
     if os.environ.get("SENTIREVIEW_IMDB_ARCHIVE"):
         return Path(os.environ["SENTIREVIEW_IMDB_ARCHIVE"])
     return download(work / "download", extract=False)
+
+
+class StepTimes(dict[str, float]):
+    """The wall time of each step that ran to its end, kept in a JSON file across the
+    recipe's invocations (a step skipped later keeps its time; the share of an interrupted
+    invocation is not counted)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(json.loads(path.read_text("utf-8")) if path.exists() else {})
+        self.path = path
+
+    def record(self, key: str, t0: float) -> None:
+        """The step ``key``, started at ``time.perf_counter()`` value ``t0``, just ended."""
+        self[key] = round(time.perf_counter() - t0, 1)
+        write_json(self.path, dict(self))
 
 
 def validation(run: Path, data: Path, dev: Path, limit: int | None = None) -> dict[str, float]:
@@ -64,16 +81,10 @@ def choose_short(
     keeps_imdb = s["accuracy"] >= b["accuracy"] - max_valid_drop
     chosen = short[0] if keeps_imdb and s["written_dev"] > b["written_dev"] else base[0]
     log.info("validation: %s; chose %s", scores, chosen)
-    runs = {name: {"path": str(run), "sha256": weights_sha256(run)} for name, run in (base, short)}
+    runs = {name: {"path": str(run), "sha256": weights_digest(run)} for name, run in (base, short)}
     final = {"valid": scores, "chosen": chosen, "max_valid_drop": max_valid_drop, "runs": runs}
     write_json(out, final)
     return final
-
-
-def weights_sha256(run: Path) -> str | None:
-    """SHA-256 of a run's weights file (None: there is none)."""
-    path = run / artifact.WEIGHTS
-    return sha256_file(path) if path.is_file() else None
 
 
 def choice_holds(final: dict[str, Any], candidates: dict[str, Path]) -> bool:
@@ -84,5 +95,5 @@ def choice_holds(final: dict[str, Any], candidates: dict[str, Path]) -> bool:
     if final.get("chosen") not in candidates or not isinstance(runs, dict):
         return False
     return set(runs) == set(candidates) and all(
-        runs[name].get("sha256") == weights_sha256(run) for name, run in candidates.items()
+        runs[name].get("sha256") == weights_digest(run) for name, run in candidates.items()
     )

@@ -54,8 +54,9 @@ from sentireview.data.written import write_written_split
 from sentireview.errors import SentiReviewError
 from sentireview.evaluate import evaluate_run, tsv_accuracy
 from sentireview.export import export_onnx
-from sentireview.files import building_folder, sha256_file, write_json
-from sentireview.recipes.common import choice_holds, choose_short, get_archive, step, weights_sha256
+from sentireview.files import building_folder, write_json
+from sentireview.predict import Predictor
+from sentireview.recipes.common import StepTimes, choice_holds, choose_short, get_archive, step
 from sentireview.recipes.model_card import model_card
 from sentireview.teacher import score_pieces, score_split
 from sentireview.training.lstm import (
@@ -67,6 +68,7 @@ from sentireview.training.lstm import (
     OptimSettings,
     train_lstm,
 )
+from sentireview.weights import weights_digest
 
 log = logging.getLogger(__name__)
 
@@ -207,14 +209,10 @@ def train_word_vectors_seeded(cfg: ShippedConfig) -> None:
 
 def teacher_sources(cfg: ShippedConfig, round0: Path) -> dict[str, str | None]:
     """What the scored files are made from: the teacher and the weights of it and round 0."""
-    teacher_weights = next(
-        (cfg.teacher / n for n in (artifact.WEIGHTS, "model.onnx") if (cfg.teacher / n).is_file()),
-        None,
-    )
     return {
         "teacher": str(cfg.teacher.resolve()),
-        "teacher_sha256": sha256_file(teacher_weights) if teacher_weights else None,
-        "round0_sha256": weights_sha256(round0),
+        "teacher_sha256": weights_digest(cfg.teacher),
+        "round0_sha256": weights_digest(round0),
     }
 
 
@@ -229,7 +227,7 @@ def teacher_data(cfg: ShippedConfig, round0: Path) -> None:
     made from another teacher or another round 0 are made again, and then the students that
     learnt from the old ones (``student``, ``ablation/``) are removed to be trained again."""
     files = cfg.part_files()
-    if not (teacher_data_done(cfg) and not cfg.teacher.exists()):  # nothing to check against
+    if cfg.teacher.exists() or not teacher_data_done(cfg):  # else nothing to check against
         wanted = teacher_sources(cfg, round0)
         found = json.loads(cfg.sources.read_text("utf-8")) if cfg.sources.exists() else None
         if found != wanted:
@@ -272,43 +270,35 @@ def run_recipe(cfg: ShippedConfig) -> Path:
         check_teacher(cfg.teacher)  # before any work: it would be needed at step 4
     work = cfg.work
     work.mkdir(parents=True, exist_ok=True)
-    times_path = work / "times.json"
-    times: dict[str, float] = (
-        json.loads(times_path.read_text(encoding="utf-8")) if times_path.exists() else {}
-    )
-
-    def timed(key: str, t0: float, ran: bool) -> None:
-        """Keep the wall time of a step that ran here to its end (``times.json``)."""
-        if ran:
-            times[key] = round(time.perf_counter() - t0, 1)
-            write_json(times_path, times)
+    times = StepTimes(work / "times.json")
 
     t0 = time.perf_counter()
-    ran = step("prepare", (cfg.data / "manifest.json").exists())
-    if ran:
+    if step("prepare", (cfg.data / "manifest.json").exists()):
         prepare(get_archive(cfg.archive, work), cfg.data, recipe="words", split="official")
-    timed("prepare_s", t0, ran)
+        times.record("prepare_s", t0)
 
     t0 = time.perf_counter()
-    ran = step("word vectors", cfg.vectors.exists())
-    if ran:
+    if step("word vectors", cfg.vectors.exists()):
         train_word_vectors_seeded(cfg)
-    timed("vectors_s", t0, ran)
+        times.record("vectors_s", t0)
 
     round0, student = work / "round0", work / "student"
     t0, ran = time.perf_counter(), not trained(round0)
     train_run(cfg, round0, cfg.round0_epochs, [])
-    timed("round0_s", t0, ran)
+    if ran:
+        times.record("round0_s", t0)
 
     written = [cfg.work / f"written_{part}.parquet" for part in ("train", "dev")]
     t0 = time.perf_counter()
     ran = not teacher_data_done(cfg) or not all(f.exists() for f in written)
     teacher_data(cfg, round0)
-    timed("teacher_data_s", t0, ran)
+    if ran:
+        times.record("teacher_data_s", t0)
 
     t0, ran = time.perf_counter(), not trained(student)
     train_student(cfg, student)
-    timed("student_s", t0, ran)
+    if ran:
+        times.record("student_s", t0)
 
     final_path = work / "final.json"
     candidates = {"round0": round0, "student": student}
@@ -330,13 +320,12 @@ def run_recipe(cfg: ShippedConfig) -> Path:
         t0 = time.perf_counter()
         metrics = evaluate_run(run, cfg.data, split="test", backend="onnx")
         metrics["data"] = "aclImdb_v1 official test split"
+        predictor = Predictor.load(run, backend="onnx")
         metrics["short_sets"] = {
-            path.name: tsv_accuracy(run, path, backend="onnx")
-            for path in cfg.short_sets
-            if path.is_file()
+            path.name: tsv_accuracy(predictor, path) for path in cfg.short_sets if path.is_file()
         }
         write_json(metrics_path, metrics)
-        timed("test_s", t0, True)
+        times.record("test_s", t0)
     if cfg.out is None:
         return run
     metrics = json.loads(metrics_path.read_text(encoding="utf-8"))

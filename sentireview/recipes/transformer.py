@@ -42,7 +42,7 @@ from sentireview.data.written import write_written_split
 from sentireview.evaluate import evaluate_run
 from sentireview.export import export_onnx
 from sentireview.files import building_folder, write_json
-from sentireview.recipes.common import choose_short, get_archive, step
+from sentireview.recipes.common import StepTimes, choose_short, get_archive, step
 from sentireview.teacher import score_pieces
 from sentireview.training.transformer import TransformerTrainConfig, train_transformer
 
@@ -108,16 +108,7 @@ def run_recipe(cfg: TransformerRecipeConfig) -> Path:
     """Run every step (see the module docstring); returns the chosen run."""
     work = cfg.work
     work.mkdir(parents=True, exist_ok=True)
-    times_path = work / "times.json"
-    times: dict[str, float] = (
-        json.loads(times_path.read_text(encoding="utf-8")) if times_path.exists() else {}
-    )
-
-    def timed(key: str, t0: float) -> None:
-        """A step that ran to its end here: add its wall time (kept in ``times.json``; the
-        share of an invocation that was interrupted is not counted)."""
-        times[key] = round(times.get(key, 0.0) + time.perf_counter() - t0, 1)
-        write_json(times_path, times)
+    times = StepTimes(work / "times.json")
 
     if step("prepare", (cfg.data / "manifest.json").exists()):
         prepare(get_archive(cfg.archive, work), cfg.data, recipe="words", split="official")
@@ -126,14 +117,14 @@ def run_recipe(cfg: TransformerRecipeConfig) -> Path:
     t0 = time.perf_counter()
     if step("stages 1 and 2", trained(base)):
         train_transformer(_train_config(cfg, base, limit_train=cfg.limit_train))
-        timed("base_s", t0)
+        times.record("base_s", t0)
 
     t0 = time.perf_counter()
     pieces = work / "pieces.parquet"
     if step("pieces", pieces.exists()):
         score_pieces([base], cfg.data, pieces, splits=["train"], seed=cfg.seed,
                      reviews=cfg.piece_reviews)
-        timed("pieces_s", t0)
+        times.record("pieces_s", t0)
     for part, n in (("train", cfg.written), ("dev", cfg.written_dev)):
         path = work / f"written_{part}.parquet"
         if step(f"written {part}", path.exists()):
@@ -148,7 +139,7 @@ def run_recipe(cfg: TransformerRecipeConfig) -> Path:
             limit_train=limit, pretrain_epochs=0, finetune_epochs=1, lr=cfg.short_lr,
             head_lr=cfg.short_lr,
         ))
-        timed("short_s", t0)
+        times.record("short_s", t0)
 
     final_path, report_path = work / "final.json", work / "report.json"
     if step("choice", final_path.exists()):
@@ -174,7 +165,7 @@ def run_recipe(cfg: TransformerRecipeConfig) -> Path:
         metrics = evaluate_run(run, cfg.data, split="test", backend="torch")
         int8_metrics = evaluate_run(served, cfg.data, split="test", backend="onnx")
         report = {
-            "final": final, "times": times, "test_float32": _headline(metrics),
+            "final": final, "times": dict(times), "test_float32": _headline(metrics),
             "test_int8": _headline(int8_metrics),
         }
         write_json(report_path, report)
