@@ -216,6 +216,13 @@ def teacher_sources(cfg: ShippedConfig, round0: Path) -> dict[str, str | None]:
     }
 
 
+def same_sources(found: dict[str, str | None] | None, wanted: dict[str, str | None]) -> bool:
+    """The same weights of the teacher and round 0: the teacher's folder may have moved (the
+    served copy of the run that scored them, say); its path is kept only as a record."""
+    digests = ("teacher_sha256", "round0_sha256")
+    return found is not None and all(found.get(k) == wanted[k] for k in digests)
+
+
 def teacher_data_done(cfg: ShippedConfig) -> bool:
     """The scored files are there, with the record of what they were made from."""
     scored = (cfg.part_files()[part][0] for part in ("unsup", "pieces"))
@@ -230,7 +237,7 @@ def teacher_data(cfg: ShippedConfig, round0: Path) -> None:
     if cfg.teacher.exists() or not teacher_data_done(cfg):  # else nothing to check against
         wanted = teacher_sources(cfg, round0)
         found = json.loads(cfg.sources.read_text("utf-8")) if cfg.sources.exists() else None
-        if found != wanted:
+        if not same_sources(found, wanted):
             if found is not None or files["unsup"][0].exists() or files["pieces"][0].exists():
                 log.warning("scores made from another teacher or round 0 (%s): scoring again",
                             found)

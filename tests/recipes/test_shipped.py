@@ -7,6 +7,7 @@ import dataclasses
 import importlib.util
 import json
 import logging
+import shutil
 import sys
 from pathlib import Path
 
@@ -231,6 +232,15 @@ def test_scores_of_another_teacher_are_made_again_and_a_partial_evaluation_is_re
     messages = [r.getMessage() for r in caplog.records]
     assert "test evaluation ..." in messages and "choice: already done, skipped" in messages
     assert json.loads((run / "metrics.json").read_text())["short_sets"] == {}
+    caplog.clear()
+    # the same teacher in another folder (its served copy, say): nothing is scored again
+    moved = tmp_path / "moved"
+    shutil.copytree(teacher, moved)
+    scored_at = pieces.stat().st_mtime_ns
+    run_recipe(dataclasses.replace(cfg, teacher=moved))
+    messages = [r.getMessage() for r in caplog.records]
+    assert not any("scoring again" in m for m in messages)
+    assert pieces.stat().st_mtime_ns == scored_at
     caplog.clear()
     # another teacher: the scores are made again from it
     other = build_tiny_transformer(tmp_path / "other", recipe="words")
