@@ -25,7 +25,7 @@ from typing import Any
 
 from sentireview import __version__
 from sentireview.errors import SentiReviewError
-from sentireview.files import write_json
+from sentireview.files import sha256_file, write_json
 from sentireview.kinds import KINDS, TOKENIZER, VOCAB  # noqa: F401 (layout names)
 
 log = logging.getLogger(__name__)
@@ -152,4 +152,15 @@ def _grouped(training: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def weights_path(run_dir: Path) -> Path:
+    """The file a run's weights load from (``model.pth`` when there is one, as in loading)."""
+    return run_dir / PTH if (run_dir / PTH).exists() else run_dir / WEIGHTS
 
+
+def weights_digest(run_dir: Path) -> str | None:
+    """SHA-256 of the weights a run loads (:func:`weights_path`; a folder served by ONNX
+    Runtime alone, as an int8 export, holds them in ``model.onnx``); None: there are none."""
+    for path in (weights_path(run_dir), run_dir / "model.onnx"):
+        if path.is_file():
+            return sha256_file(path)
+    return None

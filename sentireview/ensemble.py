@@ -27,6 +27,7 @@ import torch
 from safetensors import safe_open
 
 from sentireview import artifact
+from sentireview.artifact import weights_digest
 from sentireview.backends.torch import load_model, model_config
 from sentireview.errors import SentiReviewError
 from sentireview.files import building_folder
@@ -35,7 +36,7 @@ from sentireview.models.lstm import LSTMClassifier
 from sentireview.models.wide import WideLSTMClassifier
 from sentireview.training.loop import History
 from sentireview.vocab import Vocab
-from sentireview.weights import HALF, save_weights, weights_digest
+from sentireview.weights import HALF, save_weights
 
 log = logging.getLogger(__name__)
 

@@ -127,6 +127,7 @@ def evaluate_run(
         "data": str(data_dir),
         "kind": config["kind"],
         "backend": predictor.backend_name,
+        "weights_sha256": artifact.weights_digest(run_dir),  # what was measured
         **classification_metrics(labels, scores),
         "reviews_per_s": len(texts) / max(seconds, 1e-9),
     }

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sentireview.artifact import weights_digest
 from sentireview.data.pieces import sample_pieces
 from sentireview.data.prepare import clean_parallel
 from sentireview.data.splits import (
@@ -33,7 +34,6 @@ from sentireview.data.splits import (
 from sentireview.errors import SentiReviewError
 from sentireview.files import atomic_path
 from sentireview.predict import Predictor, score_texts
-from sentireview.weights import weights_digest
 
 log = logging.getLogger(__name__)
 

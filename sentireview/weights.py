@@ -14,7 +14,7 @@ from torch import nn
 
 from sentireview.artifact import PTH, WEIGHTS
 from sentireview.errors import SentiReviewError
-from sentireview.files import atomic_path, sha256_file
+from sentireview.files import atomic_path
 
 #: ``config["weights_dtype"]`` of an artifact whose float weights are stored in half precision.
 HALF = "float16"
@@ -78,17 +78,3 @@ def load_state_dict(run_dir: Path) -> dict[str, Any]:
     if (run_dir / WEIGHTS).exists():
         return load_tensors(run_dir / WEIGHTS)
     raise SentiReviewError(f"{run_dir} has no weights ({WEIGHTS} or {PTH})")
-
-
-def weights_path(run_dir: Path) -> Path:
-    """The file a run's weights load from (``model.pth`` when there is one, as in loading)."""
-    return run_dir / PTH if (run_dir / PTH).exists() else run_dir / WEIGHTS
-
-
-def weights_digest(run_dir: Path) -> str | None:
-    """SHA-256 of the weights a run loads (:func:`weights_path`; a folder served by ONNX
-    Runtime alone, as an int8 export, holds them in ``model.onnx``); None: there are none."""
-    for path in (weights_path(run_dir), run_dir / "model.onnx"):
-        if path.is_file():
-            return sha256_file(path)
-    return None

@@ -13,12 +13,12 @@ from typing import Any
 
 import numpy as np
 
+from sentireview.artifact import weights_digest
 from sentireview.data.download import download
 from sentireview.data.splits import read_split
 from sentireview.evaluate import classification_metrics
 from sentireview.files import write_json
 from sentireview.predict import Predictor, score_texts
-from sentireview.weights import weights_digest
 
 log = logging.getLogger("sentireview.recipes")
 

@@ -49,6 +49,7 @@ from datetime import date
 from pathlib import Path
 
 from sentireview import artifact
+from sentireview.artifact import weights_digest
 from sentireview.data.prepare import prepare
 from sentireview.data.written import write_written_split
 from sentireview.errors import SentiReviewError
@@ -68,7 +69,6 @@ from sentireview.training.lstm import (
     OptimSettings,
     train_lstm,
 )
-from sentireview.weights import weights_digest
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from tests.helpers.fake_reviews import make_tiny_encoder
 
 
 @pytest.mark.slow
-def test_recipe_installs_an_int8_model_and_resumes_by_skipping(tmp_path, caplog):
+def test_recipe_installs_an_int8_model_and_resumes_by_skipping(tmp_path, caplog, monkeypatch):
     pytest.importorskip("onnxscript")
     source = build_aclimdb(tmp_path / "src")
     encoder = make_tiny_encoder(tmp_path / "encoder")
@@ -54,6 +54,24 @@ def test_recipe_installs_an_int8_model_and_resumes_by_skipping(tmp_path, caplog)
     skipped = [r.getMessage() for r in caplog.records if "already done" in r.getMessage()]
     # prepare, stages 1-2, pieces, 2 written, stage 3, choice, int8, test evaluation
     assert len(skipped) == 9, skipped
+
+    # cut off after the float32 evaluation: the next invocation measures only int8
+    chosen = work / final["chosen"]
+    (work / "report.json").unlink()
+    calls = []
+    real = recipe.evaluate_run
+    monkeypatch.setattr(recipe, "evaluate_run", lambda run, *a, **k: calls.append(run) or real(
+        run, *a, **k))
+    (work / "served" / "metrics.json").unlink()
+    run_recipe(cfg)
+    assert calls == [work / "served"]
+    again = json.loads((work / "report.json").read_text())
+    assert again["test_float32"] == report["test_float32"]
+    # other weights in the run: measured again
+    metrics = json.loads((chosen / "metrics.json").read_text())
+    (chosen / "metrics.json").write_text(json.dumps({**metrics, "weights_sha256": "other"}))
+    assert recipe.test_metrics(chosen, cfg.data, "torch")["weights_sha256"] != "other"
+    assert calls[-1] == chosen
 
 
 @pytest.mark.parametrize(
