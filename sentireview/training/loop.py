@@ -292,6 +292,8 @@ def train_stage(
 
     epoch, position, steps, best, bad_evals = 0, 0, 0, math.inf, 0
     resumed_sums: list[float] | None = None
+    # training seconds before this invocation: the stage's whole, and the running interval's
+    done_s = interval_s = 0.0
     saved = ckpt.load_checkpoint(state_path) if (resume and state_path) else None
     if saved is not None:
         if saved.get("done"):
@@ -309,6 +311,7 @@ def train_stage(
             r for r in history.rows if r.get("stage") != config.name or r.get("step", 0) <= steps
         ]
         best, bad_evals = saved["best"], saved["bad_evals"]
+        done_s, interval_s = saved.get("elapsed_s", 0.0), saved.get("interval_s", 0.0)
         rngs = saved["rng"]
         if len(rngs) == world:
             ckpt.set_rng_state(rngs[info.rank], device)
@@ -338,6 +341,9 @@ def train_stage(
                 "epoch": epoch,
                 "position": position,
                 "steps": steps,
+                # training time so far (the history's elapsed_s and reviews_per_s go on from it)
+                "elapsed_s": time.perf_counter() - start_time,
+                "interval_s": time.perf_counter() - t_last,
                 "best": best,
                 "bad_evals": bad_evals,
                 "done": done,
@@ -356,7 +362,8 @@ def train_stage(
     stopped_early = False
     model.train()
     accum = config.grad_accum
-    start_time = time.perf_counter()
+    start_time = time.perf_counter() - done_s  # elapsed_s: the stage's, over its invocations
+    t_last = time.perf_counter() - interval_s
     with stop.installed():
         while epoch < config.epochs and not stopped_early:
             batches = bucket_batches(
@@ -380,7 +387,8 @@ def train_stage(
             if resumed_sums is not None:
                 run_loss, run_correct, run_count, run_units = resumed_sums
                 resumed_sums = None
-            t_last = time.perf_counter()
+            else:
+                t_last = time.perf_counter()
             while position < n_steps:
                 group = groups[position]
                 group_size = sum(units(train, b) for b in group)

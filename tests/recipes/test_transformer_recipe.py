@@ -42,6 +42,7 @@ def test_recipe_installs_an_int8_model_and_resumes_by_skipping(tmp_path, caplog,
     assert report["final"] == final and 0 <= report["test_int8"]["accuracy"] <= 1
     card = (out / "README.md").read_text()
     assert f"Chosen: **{final['chosen']}**" in card and "Apache-2.0" in card
+    assert "(training: pretrain " in card and "not recorded" not in card  # the stages' times
     # the installed folder serves on ONNX Runtime, int8
     predictor = Predictor.load(out)
     assert predictor.backend_name == "onnx"

@@ -224,3 +224,37 @@ def test_resume_between_validations_continues_the_running_sums(tmp_path):
         assert (a["epoch"], a["step"]) == (b["epoch"], b["step"])
         assert a["train_loss"] == pytest.approx(b["train_loss"], rel=1e-6)
         assert a["val_loss"] == pytest.approx(b["val_loss"], rel=1e-6)
+
+
+def test_elapsed_time_and_rates_go_on_across_a_resume(tmp_path, monkeypatch):
+    from sentireview.training import loop
+
+    clock = {"t": 0.0}
+    monkeypatch.setattr(loop.time, "perf_counter", lambda: clock["t"])
+
+    def tick(stop_at):
+        def on_step(steps):
+            clock["t"] += 1.0  # one second per optimizer step
+            return steps == stop_at
+        return on_step
+
+    def stage(folder, stop_at=None, resume=False):
+        torch.manual_seed(0)
+        model = nn.Linear(4, 1)
+        config = StageConfig(name="s", epochs=2, batch_size=8, evals_per_epoch=1,
+                             checkpoint_every=3, progress=False)
+        return train_stage(model, UnitSplit(64, 1), UnitSplit(32, 2), logit_loss,
+                           torch.optim.SGD(model.parameters(), lr=0.5), config, DistInfo(),
+                           folder / "checkpoints",
+                           History(folder, previous_rows(folder) if resume else []),
+                           resume=resume, on_step=tick(stop_at))
+
+    whole = stage(tmp_path / "whole")
+    assert [r["elapsed_s"] for r in whole.history] == [8, 16]  # 8 steps an epoch
+    assert [r["reviews_per_s"] for r in whole.history] == [8, 8]
+    with pytest.raises(KeyboardInterrupt):
+        stage(tmp_path / "cut", stop_at=11)
+    clock["t"] = 1000.0  # a new process: its clock starts anywhere
+    resumed = stage(tmp_path / "cut", resume=True)
+    assert [r["elapsed_s"] for r in resumed.history] == [8, 16]
+    assert [r["reviews_per_s"] for r in resumed.history] == [8, 8]
