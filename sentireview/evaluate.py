@@ -125,6 +125,7 @@ def evaluate_run(
     metrics: dict[str, Any] = {
         "split": split,
         "data": str(data_dir),
+        "limit": limit,  # a sample, or None: the whole split
         "kind": config["kind"],
         "backend": predictor.backend_name,
         "weights_sha256": artifact.weights_digest(run_dir),  # what was measured

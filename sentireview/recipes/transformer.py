@@ -189,7 +189,7 @@ def test_metrics(run: Path, data: Path, backend: str) -> dict[str, Any]:
     path = run / "metrics.json"
     if path.exists():
         found = json.loads(path.read_text(encoding="utf-8"))
-        same = {"split": "test", "data": str(data), "backend": backend,
+        same = {"split": "test", "data": str(data), "limit": None, "backend": backend,
                 "weights_sha256": artifact.weights_digest(run)}
         if all(found.get(k) == v for k, v in same.items()):
             log.info("%s: test metrics (%s) already measured", run, backend)

@@ -73,6 +73,11 @@ def test_recipe_installs_an_int8_model_and_resumes_by_skipping(tmp_path, caplog,
     (chosen / "metrics.json").write_text(json.dumps({**metrics, "weights_sha256": "other"}))
     assert recipe.test_metrics(chosen, cfg.data, "torch")["weights_sha256"] != "other"
     assert calls[-1] == chosen
+    # a sample of the test split: measured again on the whole
+    metrics = json.loads((chosen / "metrics.json").read_text())
+    (chosen / "metrics.json").write_text(json.dumps({**metrics, "limit": 5}))
+    assert recipe.test_metrics(chosen, cfg.data, "torch")["limit"] is None
+    assert len(calls) == 3
 
 
 @pytest.mark.parametrize(
