@@ -44,6 +44,7 @@ from sentireview.export import export_onnx
 from sentireview.files import building_folder, write_json
 from sentireview.recipes.common import StepTimes, choose_short, get_archive, step
 from sentireview.teacher import score_pieces
+from sentireview.training.checkpoint import load_checkpoint
 from sentireview.training.transformer import TransformerTrainConfig, train_transformer
 
 log = logging.getLogger(__name__)
@@ -279,13 +280,17 @@ Training: {training.get('recipe', 'recommended')} recipe, seed {cfg.seed}.
 
 def _trained(run: Path) -> str:
     """Each stage's training time in ``run``'s history: its last ``elapsed_s``, which goes on
-    across resumes; a history where it fell back (a run resumed before it did) has none."""
+    across resumes. A stage trained (in part) before it did has none: its checkpoint holds no
+    time, or its history's times fall back at a resume."""
     path = run / "history.json"
     rows = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
     parts = []
     for stage in dict.fromkeys(r["stage"] for r in rows):
         seconds = [r["elapsed_s"] for r in rows if r["stage"] == stage]
-        kept = all(a <= b for a, b in zip(seconds, seconds[1:], strict=False))
+        state = load_checkpoint(run / "checkpoints" / f"{stage}.pt")
+        kept = all(a <= b for a, b in zip(seconds, seconds[1:], strict=False)) and (
+            state is None or "elapsed_s" in state
+        )
         parts.append(f"{stage} {_minutes(seconds[-1]) if kept else 'not recorded'}")
     return "training: " + ", ".join(parts) if parts else "training time not recorded"
 

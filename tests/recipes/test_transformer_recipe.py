@@ -107,3 +107,21 @@ def test_the_command_reports_a_missing_archive_in_one_line(tmp_path, capsys):
     assert main(argv) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(err) == 1 and "missing.tar.gz" in err[0]
+
+
+def test_the_card_gives_a_stage_time_only_where_it_was_kept_across_resumes(tmp_path):
+    import torch
+
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    rows = [{"stage": "pretrain", "elapsed_s": 30.0}, {"stage": "pretrain", "elapsed_s": 60.0},
+            {"stage": "finetune", "elapsed_s": 5000.0}, {"stage": "finetune", "elapsed_s": 900.0}]
+    (run / "history.json").write_text(json.dumps(rows))
+    torch.save({"elapsed_s": 60.0}, run / "checkpoints" / "pretrain.pt")
+    # finetune: resumed before the time was kept (it falls back)
+    assert recipe._trained(run) == "training: pretrain 1 min, finetune not recorded"
+    rows[3]["elapsed_s"] = 9000.0
+    (run / "history.json").write_text(json.dumps(rows))
+    assert recipe._trained(run) == "training: pretrain 1 min, finetune 150 min"
+    torch.save({"steps": 10}, run / "checkpoints" / "finetune.pt")  # a checkpoint without time
+    assert recipe._trained(run) == "training: pretrain 1 min, finetune not recorded"
