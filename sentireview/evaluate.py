@@ -21,8 +21,8 @@ import numpy as np
 
 from sentireview import artifact
 from sentireview.data.splits import read_split
-from sentireview.files import write_json, write_text
-from sentireview.predict import Predictor, score_texts
+from sentireview.files import sha256_file, write_json, write_text
+from sentireview.predict import Predictor, saved_scores, score_texts_saved, texts_digest
 
 log = logging.getLogger(__name__)
 
@@ -119,9 +119,24 @@ def evaluate_run(
     texts, labels_list = read_split(data_dir, split, column, limit)
     labels = np.array(labels_list)
     predictor = Predictor.load(run_dir, backend=backend)
+    texts_key = texts_digest(texts)
+    suffix = "" if split == "test" else f"_{split}"
+
+    def scored(weights: str | None, name: str) -> np.ndarray:
+        """Scores of ``texts``, resumable (a MiniLM takes 40-55 minutes for the test split
+        here); the progress file goes once the metrics are written."""
+        key = json.dumps({"weights": weights, "texts": texts_key, "backend": backend})
+        progress = run_dir / f".metrics{suffix}.{name}.partial.npz"
+        partials.append(progress)
+        resumed.append(len(saved_scores(progress, key)))
+        return score_texts_saved(predictor, texts, progress, key, batch_size)
+
+    partials: list[Path] = []
+    resumed: list[int] = []
     t0 = time.perf_counter()
-    scores = score_texts(predictor, texts, batch_size)
+    scores = scored(artifact.weights_digest(run_dir), "final")
     seconds = time.perf_counter() - t0
+    scored_now = len(texts) - resumed[0]  # the rate: of this invocation's share
     metrics: dict[str, Any] = {
         "split": split,
         "data": str(data_dir),
@@ -130,7 +145,7 @@ def evaluate_run(
         "backend": predictor.backend_name,
         "weights_sha256": artifact.weights_digest(run_dir),  # what was measured
         **classification_metrics(labels, scores),
-        "reviews_per_s": len(texts) / max(seconds, 1e-9),
+        "reviews_per_s": scored_now / max(seconds, 1e-9) if scored_now else None,
     }
     stage1 = run_dir / "checkpoints" / "pretrain-best.safetensors"
     if config["kind"] == "transformer" and stage1.exists() and backend == "torch":
@@ -139,7 +154,7 @@ def evaluate_run(
         model = predictor.backend.model  # type: ignore[attr-defined]
         final = {k: v.clone() for k, v in model.state_dict().items()}
         model.load_state_dict(load_file(str(stage1)), strict=True)
-        s1 = classification_metrics(labels, score_texts(predictor, texts, batch_size))
+        s1 = classification_metrics(labels, scored(sha256_file(stage1), "stage1"))
         model.load_state_dict(final, strict=True)
         metrics["stages"] = {
             "pretrain": {k: s1[k] for k in ("accuracy", "loss", "report", "confusion_matrix")},
@@ -153,8 +168,9 @@ def evaluate_run(
         metrics["accuracy"],
         metrics["report_text"],
     )
-    suffix = "" if split == "test" else f"_{split}"
     write_json(run_dir / f"metrics{suffix}.json", metrics)
+    for progress in partials:
+        progress.unlink(missing_ok=True)
     report = run_dir / f"classification_report{suffix}.txt"
     write_text(report, metrics["report_text"])
     stages = metrics.get("stages")

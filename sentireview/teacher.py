@@ -14,7 +14,6 @@ imports the prediction side.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Mapping, Sequence
@@ -32,17 +31,12 @@ from sentireview.data.splits import (
     write_scored_split,
 )
 from sentireview.errors import SentiReviewError
-from sentireview.files import atomic_path
-from sentireview.predict import Predictor, score_texts
+from sentireview.predict import Predictor, score_texts, score_texts_saved, texts_digest
 
 log = logging.getLogger(__name__)
 
 #: The text columns a scored split keeps (what a transformer and an LSTM student read).
 COLUMNS = ("text", "clean")
-
-
-#: Texts scored between two saves of the progress file (about 3 minutes of a MiniLM here).
-CHUNK = 2000
 
 
 def teacher_scores(
@@ -56,9 +50,8 @@ def teacher_scores(
     ``columns``: the same texts as prepared columns (``text``, ``clean``); the teacher reads
     the one it was trained on. A teacher of the ``clean`` column must have been trained on
     the same cleaning recipe as the dataset's. ``progress``: a file where the scores so far
-    are saved every :data:`CHUNK` texts, so that an interrupted pass (an hour for 50,000
-    reviews and a MiniLM on 2 cores) resumes where it stopped; it is used only when it was
-    written for the same teacher weights and the same texts."""
+    are saved (:func:`~sentireview.predict.score_texts_saved`), so that an interrupted pass
+    resumes; it is used only when it was written for the same teacher weights and texts."""
     predictor = Predictor.load(teacher)
     spec = predictor.config["text"]
     column = spec.get("column", "clean")
@@ -73,36 +66,8 @@ def teacher_scores(
     log.info("teacher %s: scoring %d texts (%s column)", teacher, len(texts), column)
     if progress is None:
         return score_texts(predictor, texts)  # batches of similar length: little padding
-    key = json.dumps({"teacher_sha256": weights_digest(teacher), "texts_sha256": _digest(texts)})
-    scores = _read_progress(progress, key)
-    if len(scores):
-        log.info("teacher %s: resuming after %d of %d texts", teacher, len(scores), len(texts))
-    for start in range(len(scores), len(texts), CHUNK):
-        chunk = score_texts(predictor, texts[start : start + CHUNK])
-        scores = np.concatenate([scores, chunk])
-        with atomic_path(progress) as tmp, open(tmp, "wb") as f:
-            np.savez(f, scores=scores, key=np.array(key))
-        log.info("teacher %s: %d of %d texts scored", teacher, len(scores), len(texts))
-    return scores
-
-
-def _digest(texts: Sequence[str]) -> str:
-    h = hashlib.sha256()
-    for t in texts:
-        h.update(t.encode("utf-8", "surrogatepass") + b"\0")
-    return h.hexdigest()
-
-
-def _read_progress(path: Path, key: str) -> np.ndarray:
-    """The scores saved in ``path`` for ``key``; none when it is missing, unreadable or was
-    written for another teacher or other texts."""
-    try:
-        with np.load(path) as saved:
-            if str(saved["key"]) == key:
-                return np.asarray(saved["scores"], dtype=float)
-    except (OSError, ValueError, KeyError, EOFError):
-        pass
-    return np.empty(0)
+    key = json.dumps({"teacher": weights_digest(teacher), "texts": texts_digest(texts)})
+    return score_texts_saved(predictor, texts, progress, key)
 
 
 def mean_scores(

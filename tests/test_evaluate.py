@@ -57,6 +57,36 @@ def test_evaluating_another_split_leaves_the_test_metrics_alone(trained, capsys)
     assert "positive" in (out / "classification_report_valid.txt").read_text()
 
 
+def test_an_evaluation_cut_off_resumes_where_it_stopped(trained, monkeypatch):
+    import sentireview.predict as predict_module
+    from sentireview.evaluate import evaluate_run
+
+    data, out = trained
+    whole = evaluate_run(out, data)
+    monkeypatch.setattr(predict_module, "CHUNK", 10)
+    real, calls = predict_module.score_texts, []
+
+    def cut_off(predictor, texts, *rest):
+        calls.append(len(texts))
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # stopped during the third chunk of 32 reviews
+        return real(predictor, texts, *rest)
+
+    monkeypatch.setattr(predict_module, "score_texts", cut_off)
+    with pytest.raises(KeyboardInterrupt):
+        evaluate_run(out, data)
+    progress = out / ".metrics.final.partial.npz"
+    assert progress.exists()
+    calls.clear()
+    monkeypatch.setattr(predict_module, "score_texts", lambda p, t, *r: calls.append(len(t)) or
+                        real(p, t, *r))
+    again = evaluate_run(out, data)
+    assert calls == [10, 2]  # the first 20 reviews were not scored again
+    assert again["accuracy"] == whole["accuracy"] and again["loss"] == pytest.approx(whole["loss"])
+    assert again["reviews_per_s"] > 0 and not progress.exists()
+    assert again["limit"] is None and again["weights_sha256"] == whole["weights_sha256"]
+
+
 def test_predict_cli(trained, tmp_path, capsys):
     _, out = trained
     assert main(["predict", str(out), "good great loved", "awful bad"]) == 0

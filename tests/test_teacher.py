@@ -114,33 +114,33 @@ def test_a_transformer_teacher_reads_the_plain_text(tmp_path):
 
 
 def test_an_interrupted_scoring_pass_resumes_from_its_progress_file(dataset, tmp_path, monkeypatch):
-    import sentireview.teacher as teacher_module
+    import sentireview.predict as predict_module
 
     unsup = make_reviews(25, seed=4).assign(label=-1)
     unsup.to_parquet(dataset / "unsup.parquet", index=False)
     teacher = tmp_path / "teacher"
     train_lstm(small(dataset, teacher, epochs=1, lr=1e-2))
-    monkeypatch.setattr(teacher_module, "CHUNK", 10)
+    monkeypatch.setattr(predict_module, "CHUNK", 10)
     out = tmp_path / "scored.parquet"
     progress = out.with_name("scored.parquet.teacher0.partial.npz")
 
     calls = []
-    real = teacher_module.score_texts
+    real = predict_module.score_texts
 
-    def cut_off_after_one_chunk(predictor, texts):
+    def cut_off_after_one_chunk(predictor, texts, *rest):
         calls.append(len(texts))
         if len(calls) == 2:
             raise KeyboardInterrupt  # the pass is stopped during its second chunk
-        return real(predictor, texts)
+        return real(predictor, texts, *rest)
 
-    monkeypatch.setattr(teacher_module, "score_texts", cut_off_after_one_chunk)
+    monkeypatch.setattr(predict_module, "score_texts", cut_off_after_one_chunk)
     with pytest.raises(KeyboardInterrupt):
         score_split([teacher], dataset, out)
     assert progress.exists() and not out.exists()
 
     calls.clear()
-    counted = lambda p, t: calls.append(len(t)) or real(p, t)  # noqa: E731
-    monkeypatch.setattr(teacher_module, "score_texts", counted)
+    counted = lambda p, t, *r: calls.append(len(t)) or real(p, t, *r)  # noqa: E731
+    monkeypatch.setattr(predict_module, "score_texts", counted)
     score_split([teacher], dataset, out)
     assert calls == [10, 5]  # the first 10 were not scored again
     expected = Predictor.load(teacher).predict_proba(unsup["clean"].tolist(), prepared=True)
