@@ -22,6 +22,13 @@ from sentireview.predict import Predictor, score_texts
 
 log = logging.getLogger("sentireview.recipes")
 
+#: The project's short test sets (a clone of the repository has them): evaluated after the
+#: choice, for the model cards; they never train or choose.
+SHORT_SETS = tuple(
+    Path(__file__).resolve().parents[2] / "bench" / name
+    for name in ("short_reviews.tsv", "short_own.tsv")
+)
+
 
 def step(name: str, done: bool) -> bool:
     """Log and report whether a step must run."""

@@ -57,7 +57,14 @@ from sentireview.evaluate import evaluate_run, tsv_accuracy
 from sentireview.export import export_onnx
 from sentireview.files import building_folder, write_json
 from sentireview.predict import Predictor
-from sentireview.recipes.common import StepTimes, choice_holds, choose_short, get_archive, step
+from sentireview.recipes.common import (
+    SHORT_SETS,
+    StepTimes,
+    choice_holds,
+    choose_short,
+    get_archive,
+    step,
+)
 from sentireview.recipes.model_card import model_card
 from sentireview.teacher import score_pieces, score_split
 from sentireview.training.lstm import (
@@ -85,12 +92,6 @@ SHIPPED = (
     "loss_curves.png",
 )
 SUMMARY = "summary.json"  # a training run's summary (mix, times), written after its weights
-#: The project's short test sets (a clone of the repository has them): evaluated after the
-#: choice, for the model card; they never train or choose.
-SHORT_SETS = tuple(
-    Path(__file__).resolve().parents[2] / "bench" / name
-    for name in ("short_reviews.tsv", "short_own.tsv")
-)
 
 
 @dataclass

