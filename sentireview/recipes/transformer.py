@@ -21,8 +21,8 @@ step resumes from its last checkpoint, so the command continues where it stopped
    reviews (ONNX Runtime), and the int8 folder with its model card installed into ``out``.
    The test split plays no part in any choice.
 
-A step is skipped when its output is there: delete ``work/final.json`` (and ``work/served``,
-``work/report.json``) to choose again after changing a run.
+A step is skipped when its output is there. A run trained again (other weights) is chosen
+again, and the export and the test evaluation follow the choice.
 """
 
 from __future__ import annotations
@@ -43,7 +43,14 @@ from sentireview.evaluate import evaluate_run, tsv_accuracy
 from sentireview.export import export_onnx
 from sentireview.files import building_folder, write_json
 from sentireview.predict import Predictor
-from sentireview.recipes.common import SHORT_SETS, StepTimes, choose_short, get_archive, step
+from sentireview.recipes.common import (
+    SHORT_SETS,
+    StepTimes,
+    choice_holds,
+    choose_short,
+    get_archive,
+    step,
+)
 from sentireview.teacher import score_pieces
 from sentireview.training.checkpoint import load_checkpoint
 from sentireview.training.transformer import TransformerTrainConfig, train_transformer
@@ -145,19 +152,20 @@ def run_recipe(cfg: TransformerRecipeConfig) -> Path:
         times.record("short_s", t0)
 
     final_path, report_path = work / "final.json", work / "report.json"
-    if step("choice", final_path.exists()):
-        choose(cfg, base, short)
-    final = json.loads(final_path.read_text(encoding="utf-8"))
+    final = json.loads(final_path.read_text(encoding="utf-8")) if final_path.exists() else {}
+    if step("choice", choice_holds(final, {"base": base, "short": short})):
+        final = choose(cfg, base, short)
     run = short if final["chosen"] == "short" else base
 
     served = work / "served"
-    if step("int8 export", (served / "model.onnx").exists()):
+    if step("int8 export", _exported(served, run)):
         int8 = work / "int8"
         shutil.rmtree(int8, ignore_errors=True)
         shutil.copytree(run, int8, ignore=shutil.ignore_patterns("checkpoints", "features"))
         config = artifact.read_config(int8)
         config["name"], config["version"] = NAME, date.today().isoformat()
         config["training"]["chosen_run"] = str(run)
+        config["training"]["chosen_sha256"] = artifact.weights_digest(run)
         write_json(int8 / artifact.CONFIG, config)
         export_onnx(int8, quantize="int8")
         with building_folder(served) as tmp:
@@ -165,7 +173,8 @@ def run_recipe(cfg: TransformerRecipeConfig) -> Path:
             shutil.copy(int8 / "model.onnx", tmp / "model.onnx")
             shutil.copytree(int8 / artifact.TOKENIZER, tmp / artifact.TOKENIZER)
     report = json.loads(report_path.read_text(encoding="utf-8")) if report_path.exists() else {}
-    if step("test evaluation", "short_sets" in report):  # written last: the step's end
+    # short_sets are written last: the step's end; a choice made since: measured again
+    if step("test evaluation", "short_sets" in report and report.get("final") == final):
         metrics = test_metrics(run, cfg.data, "torch")
         int8_metrics = test_metrics(served, cfg.data, "onnx")
         predictor = Predictor.load(served, backend="onnx")
@@ -186,6 +195,17 @@ def run_recipe(cfg: TransformerRecipeConfig) -> Path:
             shutil.copytree(served / artifact.TOKENIZER, tmp / artifact.TOKENIZER)
         log.info("installed %s (test accuracy %.4f int8)", cfg.out, report["test_int8"]["accuracy"])
     return run
+
+
+def _exported(served: Path, run: Path) -> bool:
+    """``served`` holds the int8 export of ``run`` as it is now (its weights' digest; an
+    export made before the digest was recorded: the run's path)."""
+    if not (served / "model.onnx").is_file():
+        return False
+    training = artifact.read_config(served).get("training", {})
+    if "chosen_sha256" in training:
+        return training["chosen_sha256"] == artifact.weights_digest(run)
+    return training.get("chosen_run") == str(run)
 
 
 def test_metrics(run: Path, data: Path, backend: str) -> dict[str, Any]:

@@ -80,6 +80,32 @@ def test_recipe_installs_an_int8_model_and_resumes_by_skipping(tmp_path, caplog,
     assert recipe.test_metrics(chosen, cfg.data, "torch")["limit"] is None
     assert len(calls) == 3
 
+    # a run trained again (other weights): chosen again, exported again, measured again
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    weights = load_file(str(work / "short" / "model.safetensors"))
+    save_file({k: v + 0.01 * torch.randn_like(v) if v.is_floating_point() else v
+               for k, v in weights.items()}, str(work / "short" / "model.safetensors"))
+    caplog.clear()
+    calls.clear()
+    with caplog.at_level(logging.INFO):
+        run_recipe(cfg)
+    messages = [r.getMessage() for r in caplog.records]
+    before = final["chosen"]
+    final = json.loads((work / "final.json").read_text())
+    assert "choice ..." in messages
+    # the export follows the choice: made again when it is the changed run or another one
+    redone = final["chosen"] == "short" or final["chosen"] != before
+    assert ("int8 export ..." in messages) == redone
+    assert "test evaluation ..." in messages  # the card's candidates changed
+    assert bool(calls) == redone  # measured again only when the chosen weights changed
+    assert common.choice_holds(final, {"base": work / "base", "short": work / "short"})
+    assert json.loads((work / "report.json").read_text())["final"] == final
+    served = json.loads((work / "served" / "config.json").read_text())["training"]
+    chosen = work / final["chosen"]
+    assert served["chosen_sha256"] == common.weights_digest(chosen)
+
 
 @pytest.mark.parametrize(
     ("short", "chosen"),
