@@ -134,7 +134,8 @@ def evaluate_run(
     partials: list[Path] = []
     resumed: list[int] = []
     t0 = time.perf_counter()
-    scores = scored(artifact.weights_digest(run_dir), "final")
+    weights = artifact.weights_digest(run_dir)
+    scores = scored(weights, "final")
     seconds = time.perf_counter() - t0
     scored_now = len(texts) - resumed[0]  # the rate: of this invocation's share
     metrics: dict[str, Any] = {
@@ -143,7 +144,7 @@ def evaluate_run(
         "limit": limit,  # a sample, or None: the whole split
         "kind": config["kind"],
         "backend": predictor.backend_name,
-        "weights_sha256": artifact.weights_digest(run_dir),  # what was measured
+        "weights_sha256": weights,  # what was measured
         **classification_metrics(labels, scores),
         "reviews_per_s": scored_now / max(seconds, 1e-9) if scored_now else None,
     }

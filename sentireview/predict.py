@@ -148,7 +148,6 @@ def score_texts(predictor: Predictor, texts: list[str], batch_size: int = 128) -
     return out
 
 
-
 #: Texts scored between two saves of a progress file (about 3 minutes of a MiniLM here).
 CHUNK = 2000
 

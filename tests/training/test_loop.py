@@ -202,23 +202,24 @@ def test_without_resume_a_run_starts_over(tmp_path):
     assert [r["step"] for r in second.history] == [4, 8, 12, 16]
 
 
-def test_resume_between_validations_continues_the_running_sums(tmp_path):
-    def stage(folder, stop_at=None, resume=False):
-        torch.manual_seed(0)
-        model = nn.Linear(4, 1)
-        config = StageConfig(name="s", epochs=2, batch_size=8, evals_per_epoch=1,
-                             checkpoint_every=3, progress=False)
-        return train_stage(model, UnitSplit(64, 1), UnitSplit(32, 2), logit_loss,
-                           torch.optim.SGD(model.parameters(), lr=0.5), config, DistInfo(),
-                           folder / "checkpoints",
-                           History(folder, previous_rows(folder) if resume else []),
-                           resume=resume,
-                           on_step=(lambda s: s == stop_at) if stop_at else None)
+def checkpointed_stage(folder, resume=False, on_step=None):
+    """Two epochs of 8 steps, one validation each, a checkpoint every 3 steps."""
+    torch.manual_seed(0)
+    model = nn.Linear(4, 1)
+    config = StageConfig(name="s", epochs=2, batch_size=8, evals_per_epoch=1,
+                         checkpoint_every=3, progress=False)
+    return train_stage(model, UnitSplit(64, 1), UnitSplit(32, 2), logit_loss,
+                       torch.optim.SGD(model.parameters(), lr=0.5), config, DistInfo(),
+                       folder / "checkpoints",
+                       History(folder, previous_rows(folder) if resume else []),
+                       resume=resume, on_step=on_step)
 
-    whole = stage(tmp_path / "whole")
-    with pytest.raises(KeyboardInterrupt):
-        stage(tmp_path / "cut", stop_at=11)  # epoch 2, after the checkpoint at step 9
-    resumed = stage(tmp_path / "cut", resume=True)
+
+def test_resume_between_validations_continues_the_running_sums(tmp_path):
+    whole = checkpointed_stage(tmp_path / "whole")
+    with pytest.raises(KeyboardInterrupt):  # epoch 2, after the checkpoint at step 9
+        checkpointed_stage(tmp_path / "cut", on_step=lambda s: s == 11)
+    resumed = checkpointed_stage(tmp_path / "cut", resume=True)
     assert len(resumed.history) == len(whole.history) == 2
     for a, b in zip(whole.history, resumed.history, strict=True):
         assert (a["epoch"], a["step"]) == (b["epoch"], b["step"])
@@ -238,23 +239,12 @@ def test_elapsed_time_and_rates_go_on_across_a_resume(tmp_path, monkeypatch):
             return steps == stop_at
         return on_step
 
-    def stage(folder, stop_at=None, resume=False):
-        torch.manual_seed(0)
-        model = nn.Linear(4, 1)
-        config = StageConfig(name="s", epochs=2, batch_size=8, evals_per_epoch=1,
-                             checkpoint_every=3, progress=False)
-        return train_stage(model, UnitSplit(64, 1), UnitSplit(32, 2), logit_loss,
-                           torch.optim.SGD(model.parameters(), lr=0.5), config, DistInfo(),
-                           folder / "checkpoints",
-                           History(folder, previous_rows(folder) if resume else []),
-                           resume=resume, on_step=tick(stop_at))
-
-    whole = stage(tmp_path / "whole")
+    whole = checkpointed_stage(tmp_path / "whole", on_step=tick(None))
     assert [r["elapsed_s"] for r in whole.history] == [8, 16]  # 8 steps an epoch
     assert [r["reviews_per_s"] for r in whole.history] == [8, 8]
     with pytest.raises(KeyboardInterrupt):
-        stage(tmp_path / "cut", stop_at=11)
+        checkpointed_stage(tmp_path / "cut", on_step=tick(11))
     clock["t"] = 1000.0  # a new process: its clock starts anywhere
-    resumed = stage(tmp_path / "cut", resume=True)
+    resumed = checkpointed_stage(tmp_path / "cut", resume=True, on_step=tick(None))
     assert [r["elapsed_s"] for r in resumed.history] == [8, 16]
     assert [r["reviews_per_s"] for r in resumed.history] == [8, 8]
