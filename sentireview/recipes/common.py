@@ -15,7 +15,7 @@ import numpy as np
 
 from sentireview.artifact import weights_digest
 from sentireview.data.download import download
-from sentireview.data.splits import read_split
+from sentireview.data.splits import read_frame, read_split
 from sentireview.evaluate import classification_metrics
 from sentireview.files import write_json
 from sentireview.predict import Predictor, score_texts
@@ -73,6 +73,21 @@ def validation(run: Path, data: Path, dev: Path, limit: int | None = None) -> di
     written = np.mean((score_texts(predictor, texts) > 0.5) == np.array(labels))
     return {"accuracy": round(m["accuracy"], 4), "loss": round(m["loss"], 5),
             "written_dev": round(float(written), 4)}
+
+
+def written_by_kind(run: Path, dev: Path) -> dict[str, dict[str, float]]:
+    """Accuracy of a run on the written dev part per kind of review (``template``: plain,
+    negation, contrast, sarcasm, ...), for its model card: dev data, which the choice read,
+    not a test set."""
+    predictor = Predictor.load(run)
+    column = predictor.config["text"].get("column", "clean")
+    frame = read_frame(dev.parent, str(dev), [column, "label", "template"])
+    right = score_texts(predictor, frame[column].tolist()) > 0.5
+    frame = frame.assign(right=right == frame["label"].to_numpy().astype(bool))
+    return {
+        str(kind): {"n": len(group), "accuracy": round(float(group["right"].mean()), 4)}
+        for kind, group in frame.groupby("template", sort=True)
+    }
 
 
 def choose_short(

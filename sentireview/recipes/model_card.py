@@ -26,10 +26,12 @@ def model_card(
     summaries: dict[str, dict[str, Any]],
     times: dict[str, float],
     cfg: ShippedConfig,
+    by_kind: dict[str, dict[str, Any]],
 ) -> str:
     """``final``: the choice (``work/final.json``); ``summaries``: round 0's and the
     student's training summaries; ``metrics``: the test evaluation, with ``short_sets`` when
-    the recipe found the project's short test sets."""
+    the recipe found the project's short test sets; ``by_kind``: the installed run on the
+    written dev part per kind of review (:func:`~sentireview.recipes.common.written_by_kind`)."""
     m, training = config["model"], config["training"]
     inputs, optim = training["inputs"], training["optim"]
     report = metrics["report"]
@@ -48,6 +50,10 @@ def model_card(
         else "Not measured in this run (the project's short test sets were not found): see\n"
         "docs/accuracy.md."
     )
+    kinds = sorted(by_kind.items(), key=lambda kv: -kv[1]["accuracy"])
+    kind_rows = "\n".join(f"| {k} | {v['n']:,} | {100 * v['accuracy']:.1f}% |" for k, v in kinds)
+    strong = ", ".join(f"{k} ({100 * v['accuracy']:.0f}%)" for k, v in kinds[:2])
+    weak = ", ".join(f"{k} ({100 * v['accuracy']:.0f}%)" for k, v in kinds[-2:][::-1])
     return f"""# {config["name"]} (version {config["version"]})
 
 **What it is.** A light recurrent model for English movie-review sentiment: the tutorial's
@@ -115,15 +121,20 @@ Short texts:
 
 {short_section}
 
+By kind of short review: the written dev part (the choice read it; dev data, not a test set):
+
+| kind | reviews | accuracy |
+|---|---:|---:|
+{kind_rows}
+
 Latency and the comparison with the baselines: docs/accuracy.md (`bench/accuracy.py`).
 Plots: `confusion_matrix.png`, `loss_curves.png`.
 
 ## Intended use and limits
 - English movie reviews, positive vs negative; a demonstration and template, not a product.
-- Good at: whole reviews of any length and plain short verdicts. Weaker at: irony and
-  sarcasm, concessions ("it has its moments, but..."), mixed verdicts, other domains and
-  other languages (non-English text is mostly unknown words and gets a near-arbitrary
-  score). The written dev part by kind of review is in docs/accuracy.md.
+- Good at: whole IMDb reviews (the test figures above); of the short kinds, best at {strong}.
+  Weaker at: {weak} (the written dev part above); text from other domains and other
+  languages (non-English text is mostly unknown words and gets a near-arbitrary score).
 - Not for decisions about people or content moderation. Reviews longer than
   {config["text"]["max_tokens"]} tokens are read up to that point.
 - `score` is P(positive) as the model estimates it; its calibration is what the log loss shows.

@@ -64,6 +64,7 @@ from sentireview.recipes.common import (
     choose_short,
     get_archive,
     step,
+    written_by_kind,
 )
 from sentireview.recipes.model_card import model_card
 from sentireview.teacher import score_pieces, score_split
@@ -340,7 +341,8 @@ def run_recipe(cfg: ShippedConfig) -> Path:
     summaries = {
         name: json.loads((work / name / SUMMARY).read_text("utf-8")) for name in candidates
     }
-    card = model_card(config, metrics, final, summaries, times, cfg)
+    by_kind = written_by_kind(run, work / "written_dev.parquet")
+    card = model_card(config, metrics, final, summaries, times, cfg, by_kind)
     install(run, cfg.out, card)
     log.info(
         "installed %s: test accuracy %.4f, %.1f MB", cfg.out, metrics["accuracy"],

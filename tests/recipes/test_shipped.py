@@ -124,6 +124,12 @@ def test_recipe_installs_a_model_taught_by_the_transformer_and_resumes(tmp_path,
     card = (out / "README.md").read_text()
     assert f"{metrics['accuracy']:.4f}" in card and f"Installed: **{final['chosen']}**" in card
     assert "| short.tsv | 2 |" in card and str(teacher) in card
+    # the written dev part by kind of review, from the installed model
+    dev = pd.read_parquet(work / "written_dev.parquet")
+    scores = np.array(Predictor.load(out).predict_proba(dev["clean"].tolist(), prepared=True))
+    dev = dev.assign(right=(scores > 0.5) == dev["label"].astype(bool))
+    for kind, group in dev.groupby("template"):
+        assert f"| {kind} | {len(group):,} | {100 * group['right'].mean():.1f}% |" in card
     assert not [p for p in tmp_path.iterdir() if ".ml_model" in p.name]  # nothing left behind
     times = json.loads((work / "times.json").read_text())
     assert {"round0_s", "teacher_data_s", "student_s", "test_s"} <= set(times)
