@@ -1,6 +1,7 @@
 import { useEffect, useId, useRef, useState } from 'react'
+import { lengthAdvice } from './advice.js'
 import { explain, fetchModelInfo, fetchModels } from './api.js'
-import { ADVISED_LENGTH, NOTEBOOKS_URL, REPO_URL } from './config.js'
+import { NOTEBOOKS_URL, REPO_URL } from './config.js'
 import { EXAMPLES } from './examples.js'
 import Result from './Result.jsx'
 
@@ -104,6 +105,7 @@ export default function App() {
             loading={loading}
             textareaRef={textareaRef}
             maxChars={model?.limits?.max_review_chars}
+            model={model}
           />
           <Result run={run} />
         </section>
@@ -143,11 +145,12 @@ function Header() {
   )
 }
 
-function ReviewForm({ review, onChange, onSubmit, onKeyDown, canSubmit, loading, textareaRef, maxChars }) {
+function ReviewForm({ review, onChange, onSubmit, onKeyDown, canSubmit, loading, textareaRef, maxChars, model }) {
   const adviceId = useId()
   const countId = useId()
+  const advice = lengthAdvice(model)
   const length = review.length
-  const short = length > 0 && length < ADVISED_LENGTH
+  const short = length > 0 && length < advice.minLength
   const tooLong = typeof maxChars === 'number' && length > maxChars
 
   return (
@@ -156,7 +159,7 @@ function ReviewForm({ review, onChange, onSubmit, onKeyDown, canSubmit, loading,
         Your movie review
       </label>
       <p id={adviceId} className="hint">
-        Longer reviews ({ADVISED_LENGTH}+ characters) work best: the model learned from full IMDb reviews.
+        {advice.text}
       </p>
       <textarea
         id="review"
@@ -172,7 +175,7 @@ function ReviewForm({ review, onChange, onSubmit, onKeyDown, canSubmit, loading,
       <div className="form-row">
         <p id={countId} className={short || tooLong ? 'count count--warn' : 'count'}>
           {length.toLocaleString('en')} {length === 1 ? 'character' : 'characters'}
-          {short && ` (${ADVISED_LENGTH - length} more for a steadier answer)`}
+          {short && ` (${advice.minLength - length} more for a steadier answer)`}
           {tooLong && ` (over the server's limit of ${maxChars.toLocaleString('en')})`}
         </p>
         <div className="actions">

@@ -353,14 +353,26 @@ describe('App', () => {
     expect(calls(fetchMock, '/api/explain')).toHaveLength(0)
   })
 
-  it('counts characters and gives the length advice', async () => {
-    mockApi({ explain: () => explained('positive', 0.7) })
+  it("counts characters and gives the served model's length advice", async () => {
+    // short reviews well below IMDb: asks for more
+    const weakOnShort = { ...MODEL, metrics: { accuracy: 0.92, short_sets: { 's.tsv': { n: 100, accuracy: 0.8 } } } }
+    vi.stubGlobal('fetch', vi.fn(async () => json(weakOnShort)))
     const { user, textbox } = setup()
 
-    expect(screen.getByText(/200\+ characters/)).toBeInTheDocument()
+    expect(await screen.findByText(/^Longer reviews \(200\+ characters\) work best: the model reads 80\.0% of 100 short/)).toBeInTheDocument()
     expect(screen.getByText('0 characters')).toBeInTheDocument()
     await user.type(textbox, 'Great')
     expect(screen.getByText(/^5 characters/)).toHaveTextContent('5 characters (195 more for a steadier answer)')
+  })
+
+  it('says short reviews work when the model reads them well, and asks for nothing more', async () => {
+    const goodOnShort = { ...MODEL, metrics: { accuracy: 0.92, short_sets: { 's.tsv': { n: 100, accuracy: 0.91 } } } }
+    vi.stubGlobal('fetch', vi.fn(async () => json(goodOnShort)))
+    const { user, textbox } = setup()
+
+    expect(await screen.findByText(/^Short or long, both work: the model reads 91\.0% of 100 short/)).toBeInTheDocument()
+    await user.type(textbox, 'Great')
+    expect(screen.getByText(/^5 characters/)).toHaveTextContent(/^5 characters$/)
   })
 
   it("warns when the review is over the server's limit", async () => {

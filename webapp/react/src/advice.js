@@ -1,0 +1,42 @@
+// What the page says about review length: taken from the served model's own measurements
+// (its metrics.json, through /api/model), so it stays true when the model changes.
+
+// A short-review score this far below the IMDb one makes the page ask for longer reviews.
+export const SHORT_GAP = 0.03
+// The length asked for then: about two sentences.
+export const ADVISED_LENGTH = 200
+
+const percent = (x) => `${(100 * x).toFixed(1)}%`
+
+function testAccuracy(metrics) {
+  const value = metrics?.accuracy ?? metrics?.test?.accuracy
+  return typeof value === 'number' ? value : null
+}
+
+// All the short test sets together: { n, accuracy }, or null when the model has none.
+export function shortAccuracy(metrics) {
+  const sets = Object.values(metrics?.short_sets ?? {}).filter(
+    (s) => s && Number.isInteger(s.n) && s.n > 0 && typeof s.accuracy === 'number',
+  )
+  const n = sets.reduce((sum, s) => sum + s.n, 0)
+  if (n === 0) return null
+  return { n, accuracy: sets.reduce((sum, s) => sum + s.n * s.accuracy, 0) / n }
+}
+
+// { text, minLength }: the hint above the text box, and the length below which the character
+// count suggests writing more (0: never).
+export function lengthAdvice(model) {
+  const long = testAccuracy(model?.metrics)
+  const short = shortAccuracy(model?.metrics)
+  if (long === null || short === null) {
+    return { text: 'Write a line or a whole review, in English.', minLength: 0 }
+  }
+  const figures = `${percent(short.accuracy)} of ${short.n.toLocaleString('en')} short reviews written for this project, ${percent(long)} of IMDb's test reviews`
+  if (short.accuracy >= long - SHORT_GAP) {
+    return { text: `Short or long, both work: the model reads ${figures}.`, minLength: 0 }
+  }
+  return {
+    text: `Longer reviews (${ADVISED_LENGTH}+ characters) work best: the model reads ${figures}.`,
+    minLength: ADVISED_LENGTH,
+  }
+}
