@@ -44,6 +44,9 @@ def test_recipe_installs_an_int8_model_and_resumes_by_skipping(tmp_path, caplog,
     assert f"Chosen: **{final['chosen']}**" in card and "Apache-2.0" in card
     assert "(training: pretrain " in card and "finetune not recorded" not in card  # times
     assert "| `short_reviews.tsv` | 240 |" in card and "short_own.tsv" in card
+    # the installed metrics carry the short sets too (the page's length advice reads them)
+    installed = json.loads((out / "metrics.json").read_text())
+    assert installed["short_sets"] == report["short_sets"] and installed["split"] == "test"
     # the installed folder serves on ONNX Runtime, int8
     predictor = Predictor.load(out)
     assert predictor.backend_name == "onnx"
