@@ -9,6 +9,10 @@ if TYPE_CHECKING:
     from sentireview.recipes.shipped import ShippedConfig
 
 
+#: Reviews of a kind the card's summary needs before it calls the model good or weak at it.
+MIN_KIND_REVIEWS = 100
+
+
 def _minutes(seconds: float | None) -> str:
     return "-" if not seconds else f"{seconds / 60:.1f} min"
 
@@ -52,8 +56,10 @@ def model_card(
     )
     kinds = sorted(by_kind.items(), key=lambda kv: -kv[1]["accuracy"])
     kind_rows = "\n".join(f"| {k} | {v['n']:,} | {100 * v['accuracy']:.1f}% |" for k, v in kinds)
-    strong = ", ".join(f"{k} ({100 * v['accuracy']:.0f}%)" for k, v in kinds[:2])
-    weak = ", ".join(f"{k} ({100 * v['accuracy']:.0f}%)" for k, v in kinds[-2:][::-1])
+    # the words of the card: kinds with enough reviews to say so (else the few there are)
+    sure = [(k, v) for k, v in kinds if v["n"] >= MIN_KIND_REVIEWS] or kinds
+    strong = ", ".join(f"{k} ({100 * v['accuracy']:.0f}%)" for k, v in sure[:2])
+    weak = ", ".join(f"{k} ({100 * v['accuracy']:.0f}%)" for k, v in sure[-2:][::-1])
     return f"""# {config["name"]} (version {config["version"]})
 
 **What it is.** A light recurrent model for English movie-review sentiment: the tutorial's
@@ -132,9 +138,10 @@ Plots: `confusion_matrix.png`, `loss_curves.png`.
 
 ## Intended use and limits
 - English movie reviews, positive vs negative; a demonstration and template, not a product.
-- Good at: whole IMDb reviews (the test figures above); of the short kinds, best at {strong}.
-  Weaker at: {weak} (the written dev part above); text from other domains and other
-  languages (non-English text is mostly unknown words and gets a near-arbitrary score).
+- Good at: whole IMDb reviews (the test figures above) and, of the short kinds of reviews
+  with {MIN_KIND_REVIEWS}+ examples in the written dev part, {strong}.
+- Weaker at: {weak} (the same table); text from other domains and other languages
+  (non-English text is mostly unknown words and gets a near-arbitrary score).
 - Not for decisions about people or content moderation. Reviews longer than
   {config["text"]["max_tokens"]} tokens are read up to that point.
 - `score` is P(positive) as the model estimates it; its calibration is what the log loss shows.
