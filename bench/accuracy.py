@@ -401,7 +401,7 @@ def model_row(name: str, run_dir: Path, data: Data, backend: str, command: str) 
             "backend": predictor.backend_name,
             "kind": predictor.config.get("kind"),
             "version": predictor.config.get("version"),
-            "fit_s_source": "history.json (last elapsed_s; an ensemble: summed over members)",
+            "fit_s_source": "history.json (last elapsed_s)",
             **data.short_breakdown(short),
         },
         by_length=data.by_length(probs),
@@ -409,22 +409,13 @@ def model_row(name: str, run_dir: Path, data: Data, backend: str, command: str) 
 
 
 def _training_seconds(run_dir: Path) -> float | None:
-    """The last ``elapsed_s`` in the artifact's ``history.json``, if it has one; for an
-    ensemble (stages "member 1: ...", "member 2: ...", trained apart) the sum of each member's."""
+    """The last (largest) ``elapsed_s`` in the artifact's ``history.json``, if it has one."""
     try:
         history = json.loads((Path(run_dir) / "history.json").read_text("utf-8"))
     except (OSError, ValueError):
         return None
-    last: dict[str, float] = {}
-    for h in history:
-        if isinstance(h, dict) and "elapsed_s" in h:
-            stage = str(h.get("stage", ""))
-            last[stage] = max(last.get(stage, 0.0), float(h["elapsed_s"]))
-    if not last:
-        return None
-    if all(stage.startswith("member ") for stage in last):
-        return sum(last.values())
-    return max(last.values())
+    seconds = [float(h["elapsed_s"]) for h in history if isinstance(h, dict) and "elapsed_s" in h]
+    return max(seconds, default=None)
 
 
 # --- selection on the validation split ---------------------------------------------------------

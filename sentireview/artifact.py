@@ -108,6 +108,11 @@ def read_config(run_dir: str | os.PathLike) -> dict[str, Any]:
         raise SentiReviewError(f"cannot read {path}: {exc}") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise SentiReviewError(f"{path}: unsupported artifact format {config.get('format')!r}")
+    if _is_ensemble(config):
+        raise SentiReviewError(
+            f"{path}: LSTM ensembles are no longer supported; retrain with "
+            "`sentireview train shipped`"
+        )
     if config.get("kind") not in KINDS:
         raise SentiReviewError(f"{path}: unknown model kind {config.get('kind')!r}")
     for key in ("model", "text"):
@@ -116,19 +121,23 @@ def read_config(run_dir: str | os.PathLike) -> dict[str, Any]:
     return _upgrade(config)
 
 
+def _is_ensemble(config: dict[str, Any]) -> bool:
+    """An ensemble of LSTMs (removed): kind ``lstm_ensemble``, or, before 2026-12-01,
+    ``"kind": "lstm"`` with ``model.members`` above 1."""
+    if config.get("kind") == "lstm_ensemble":
+        return True
+    model = config.get("model")
+    members = model.get("members", 1) if isinstance(model, dict) else 1
+    return config.get("kind") == "lstm" and isinstance(members, int) and members > 1
+
+
 def _upgrade(config: dict[str, Any]) -> dict[str, Any]:
-    """Configs of LSTM runs written before 2026-12-01: the ensemble said ``"kind": "lstm"``
-    with ``model.members`` (1 for a single LSTM), and the training settings were flat."""
-    if config["kind"] == "lstm" and "members" in config["model"]:
-        members = config["model"].pop("members")
-        if members > 1:
-            config["kind"] = "lstm_ensemble"
-            config["model"]["members"] = members
-    training = config.get("training")
-    if config["kind"].startswith("lstm") and isinstance(training, dict):
-        config["training"] = _grouped(training)
-        if isinstance(training.get("members"), list):
-            config["training"]["members"] = [_grouped(t) for t in training["members"]]
+    """Configs of LSTM runs written before 2026-12-01: a single LSTM said ``model.members:
+    1``, and the training settings were flat."""
+    if config["kind"] == "lstm":
+        config["model"].pop("members", None)
+        if isinstance(config.get("training"), dict):
+            config["training"] = _grouped(config["training"])
     return config
 
 

@@ -10,17 +10,17 @@ Weights are in log-odds (the model's logit scale): a weight above 0 pushes towar
 
 How, per kind of model (no torch needed: this runs in the web process on ONNX Runtime):
 
-* Word models (``lstm``, ``lstm_ensemble``). Their logit is ``deep + wide + bias`` when they
-  have a wide part (hashed n-grams, :mod:`sentireview.models.wide`). The wide part is linear,
-  so its share is exact: each distinct n-gram's weight (times the model's mix weight) is
-  split evenly over its occurrences and over the words of each occurrence; the word shares
-  add up to the wide logit. The deep part (the LSTMs) is measured by occlusion: the review is
-  scored again with a group of consecutive words left out, all groups in one batch, and the
-  fall in the deep logit is that group's share, split evenly over its words. The batch is
-  bounded by :data:`TOKEN_BUDGET` words in all (the cost of the LSTMs): reviews of up to 74
-  words are read word by word (the short reviews people type), longer ones in groups of
-  consecutive words, at least :data:`MAX_VARIANTS` of them. A 230-word review costs 24 extra
-  rows of one batched call, not 230 separate calls.
+* Word models (``lstm``). Their logit is ``deep + wide + bias`` when they have a wide part
+  (hashed n-grams, :mod:`sentireview.models.wide`). The wide part is linear, so its share is
+  exact: each distinct n-gram's weight (times the model's mix weight) is split evenly over its
+  occurrences and over the words of each occurrence; the word shares add up to the wide logit.
+  The deep part (the LSTM) is measured by occlusion: the review is scored again with a group
+  of consecutive words left out, all groups in one batch, and the fall in the deep logit is
+  that group's share, split evenly over its words. The batch is bounded by
+  :data:`TOKEN_BUDGET` words in all (the cost of the LSTM): reviews of up to 74 words are read
+  word by word (the short reviews people type), longer ones in groups of consecutive words, at
+  least :data:`MAX_VARIANTS` of them. A 230-word review costs 24 extra rows of one batched
+  call, not 230 separate calls.
 * Transformers (``transformer``): sentence occlusion. Each sentence is left out in turn and
   its span's weight is the fall in log-odds; spans are sentences, not words. Past
   :data:`MAX_SENTENCE_GROUPS` sentences, neighbours are merged into that many groups (each
@@ -316,8 +316,7 @@ def _read_wide(folder: Path, config: dict) -> tuple[np.ndarray | None, float]:
     try:
         with safe_open(str(path), framework="np") as weights:
             wide = weights.get_tensor("wide.weight").reshape(-1)  # as stored (float16: 4 MB)
-            mix = weights.get_tensor("mix").astype(np.float64)
+            _deep, wide_mix, _bias = weights.get_tensor("mix").tolist()  # models.wide's mix
     except Exception as exc:  # safetensors raises its own error types
         raise SentiReviewError(f"cannot read the wide part from {path}: {exc}") from None
-    # mix = [one weight per LSTM (1, or one per ensemble member), the wide part's, the bias]
-    return wide, float(mix[-2])
+    return wide, float(wide_mix)

@@ -5,7 +5,7 @@ arrays, what those inputs are called (the ``forward`` arguments in order, and th
 input names) and how its logits become P(positive). The predictor, both back ends and the
 ONNX export use it. No torch here (the web process imports it).
 
-* ``lstm``, ``lstm_ensemble``: a vocabulary (``vocab.json``); inputs ``ids`` (B, T) and
+* ``lstm``: a vocabulary (``vocab.json``); inputs ``ids`` (B, T) and
   ``lengths`` (B,), int64, right-padded (an empty review is one <unk>); one logit per review.
 * ``transformer``: the encoder's ``tokenizer/tokenizer.json``, read with the ``tokenizers``
   library (:mod:`sentireview.subwords`: the artifact's token limit and truncation); inputs
@@ -114,7 +114,6 @@ class Kind:
 _WORDS = ("ids", "lengths")
 KINDS: dict[str, Kind] = {
     "lstm": Kind("lstm", _WORDS, two_logits=False),
-    "lstm_ensemble": Kind("lstm_ensemble", _WORDS, two_logits=False),
     "transformer": Kind("transformer", ("input_ids", "attention_mask"), two_logits=True),
 }
 

@@ -5,6 +5,7 @@ import torch
 
 from sentireview import artifact
 from sentireview.backends.torch import load_model
+from sentireview.cli import main
 from sentireview.errors import SentiReviewError
 from sentireview.models.lstm import LSTMClassifier, LSTMConfig
 from sentireview.vocab import Vocab
@@ -86,3 +87,27 @@ def test_flat_settings_of_earlier_lstm_configs_are_read_grouped(tmp_path):
     assert training["init"] == {"word_vectors": "w.bin", "language_model": "runs/lm"}
     assert training["inputs"] == {"min_freq": 3} and training["distill"] == {"teachers": None}
     assert artifact.read_config(tmp_path)["training"] == training  # the same on every read
+
+
+@pytest.mark.parametrize(
+    ("kind", "model"),
+    [("lstm_ensemble", {"members": 2}), ("lstm", {"members": 2}), ("lstm_ensemble", None)],
+)
+def test_lstm_ensembles_are_refused_with_a_clear_message(tmp_path, capsys, kind, model):
+    """Ensembles of LSTMs are gone: their kind, or the earlier ``"kind": "lstm"`` with
+    ``model.members`` above 1, says so (not "unknown model kind") and names the way out."""
+    make_lstm_run(tmp_path)
+    config = json.loads((tmp_path / "config.json").read_text())
+    config["kind"] = kind
+    if model is None:
+        del config["model"]
+    else:
+        config["model"].update(model)
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    with pytest.raises(SentiReviewError) as raised:
+        artifact.read_config(tmp_path)
+    message = str(raised.value)
+    assert "LSTM ensembles are no longer supported" in message and "\n" not in message
+    assert "sentireview train shipped" in message and "unknown model kind" not in message
+    assert main(["predict", str(tmp_path), "a fine film"]) == 2  # the command line: one line
+    assert capsys.readouterr().err == f"sentireview: error: {message}\n"

@@ -27,6 +27,7 @@ def test_help_lists_command_groups():
     assert out.returncode == 0
     for group in ("data", "train", "evaluate", "predict", "export"):
         assert group in out.stdout
+    assert "ensemble" not in out.stdout  # removed with the LSTM ensembles
 
 
 @pytest.mark.parametrize(

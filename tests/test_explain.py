@@ -11,13 +11,43 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sentireview import explain
+from sentireview import artifact, explain
 from sentireview.explain import Explainer, align_tokens, groups, sentences
-from sentireview.models.wide import ngram_hashes
+from sentireview.models.wide import WideLSTMClassifier, WideLSTMConfig, ngram_hashes
 from sentireview.predict import Predictor
 from sentireview.text import clean_words
-from tests.test_ensemble import make_run
+from sentireview.vocab import Vocab
+from sentireview.weights import HALF, round_to_half, save_weights
 from tests.test_export import build_tiny_lstm, build_tiny_transformer
+
+REVIEWS = [
+    "A wonderful film, I loved every minute of it.",
+    "Boring and badly acted; a waste of two hours.",
+    "The plot is thin but the cast is great and the music is lovely.",
+]
+
+
+def make_wide_run(folder: Path, half: bool = False) -> Path:
+    """An LSTM artifact with a wide part (random weights, a mix of its own)."""
+    vocab = Vocab.build([clean_words(r) for r in REVIEWS], min_freq=1)
+    cfg = WideLSTMConfig(
+        vocab_size=len(vocab), embed_dim=6, hidden=4, pooling="last_max", ngram_buckets=211
+    )
+    torch.manual_seed(1)
+    model = WideLSTMClassifier(cfg)
+    with torch.no_grad():
+        model.wide.weight.copy_(torch.randn(211, 1))
+        model.wide.weight[0] = 0
+        model.mix.copy_(torch.tensor([0.7, 0.4, 0.1]))
+    text = {"recipe": "words", "column": "clean", "max_tokens": 80}
+    config = artifact.make_config("lstm", cfg, text, training={"seed": 1})
+    if half:
+        config["weights_dtype"] = HALF
+        round_to_half(model)
+    artifact.write_config(folder, config)
+    save_weights(folder, model, half=half)
+    vocab.save(folder / artifact.VOCAB)
+    return folder
 
 
 def logit(p: float) -> float:
@@ -63,10 +93,11 @@ def test_a_repeated_word_shares_its_weight():
     assert shares.tolist() == pytest.approx([0.6, 0.0, 0.6])
 
 
-def test_wide_model_explanation_matches_its_parts(tmp_path):
+@pytest.mark.parametrize("half", [False, True])
+def test_wide_model_explanation_matches_its_parts(tmp_path, half):
     """The wide shares of a review add up to mix * the model's own wide logit, and the score
-    is the predictor's."""
-    run = make_run(tmp_path / "run", seed=1)
+    is the predictor's; the wide weights are kept as stored."""
+    run = make_wide_run(tmp_path / "run", half=half)
     predictor = Predictor.load(run, backend="torch")
     explainer = Explainer(predictor)
     assert explainer.method == "exact n-gram weights + LSTM occlusion"
@@ -80,6 +111,8 @@ def test_wide_model_explanation_matches_its_parts(tmp_path):
     ids = feed["ids"][0]
     wide = explainer.wide_mix * explain.wide_shares(ids, explainer.wide, explainer.orders)
     assert wide.sum() == pytest.approx(float(model.mix[1] * parts[0, 1]), abs=1e-4)
+    assert explainer.wide_mix == pytest.approx(float(model.mix[1]))
+    assert explainer.wide.dtype == (np.float16 if half else np.float32)
 
 
 # -- occlusion ---------------------------------------------------------------------------
@@ -197,8 +230,8 @@ def test_tokens_after_a_long_dropped_stretch_are_found(gap):
         "A", "wonderful", "film", "The", "plot", "was", "awful", "and", "boring"]
 
 
-def test_the_shipped_ensembles_wide_shares_are_its_wide_part():
-    """On the shipped two-member ensemble: the words' wide shares add up to its mix weight
+def test_the_shipped_models_wide_shares_are_its_wide_part():
+    """On the shipped wide-and-deep LSTM: the words' wide shares add up to its mix weight
     times its own wide logit (``parts=True``, computed by torch)."""
     from sentireview.backends.torch import load_model
 
@@ -211,7 +244,7 @@ def test_the_shipped_ensembles_wide_shares_are_its_wide_part():
     with torch.no_grad():
         parts = model(torch.from_numpy(feed["ids"]), torch.from_numpy(feed["lengths"]),
                       parts=True)
-    want = float(model.mix[-2] * parts[0, -1])
+    want = float(model.mix[1] * parts[0, 1])
     shares = explainer.wide_mix * explain.wide_shares(feed["ids"][0], explainer.wide, 3)
     assert shares.sum() == pytest.approx(want, abs=1e-3)
     assert explainer.wide.dtype == np.float16  # kept as stored: 4 MB, not 16

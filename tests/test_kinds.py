@@ -20,7 +20,7 @@ def test_probabilities_from_one_or_two_logits():
 def test_the_word_encoder_pads_and_trims_with_the_artifacts_settings(tmp_path):
     Vocab.build(["good film", "bad film"], min_freq=1).save(tmp_path / "vocab.json")
     config = {"text": {"max_tokens": 2}, "model": {"pad_id": 0}}
-    feed = get_kind("lstm_ensemble").encoder(tmp_path, config)(["good bad film", ""])
+    feed = get_kind("lstm").encoder(tmp_path, config)(["good bad film", ""])
     assert set(feed) == {"ids", "lengths"} and feed["ids"].dtype == np.int64
     assert feed["lengths"].tolist() == [2, 1]  # trimmed to 2; empty -> one <unk>
     assert feed["ids"][1].tolist() == [1, 0]

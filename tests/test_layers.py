@@ -39,7 +39,6 @@ LAYERS = {
     "sentireview.backends": 3,
     "sentireview.evaluate": 4,
     "sentireview.export": 4,
-    "sentireview.ensemble": 4,
     "sentireview.teacher": 4,
     "sentireview.recipes": 4,
     "sentireview.tutorial": 4,  # the notebooks' display helpers

@@ -14,7 +14,6 @@ from torch import nn
 from sentireview.artifact import read_config
 from sentireview.errors import SentiReviewError
 from sentireview.kinds import Feed, get_kind
-from sentireview.models.ensemble import EnsembleConfig, LSTMEnsemble
 from sentireview.models.lstm import LSTMClassifier, LSTMConfig
 from sentireview.models.wide import WideLSTMClassifier, WideLSTMConfig
 from sentireview.weights import load_state_dict
@@ -28,8 +27,6 @@ def _fields(cls: type, settings: dict[str, Any]) -> dict[str, Any]:
 def model_config(config: dict[str, Any]) -> Any:
     """The model config dataclass that an artifact's config describes (defaults filled in)."""
     kind, settings = config["kind"], dict(config["model"])
-    if kind == "lstm_ensemble":
-        return EnsembleConfig(**settings)
     if kind == "lstm":
         if settings.get("ngram_buckets", 0):  # the wide-and-deep LSTM
             return WideLSTMConfig(**settings)
@@ -44,8 +41,6 @@ def build_model(config: dict[str, Any]) -> nn.Module:
 
         return TransformerClassifier.from_artifact_config(config["model"])
     shape = model_config(config)
-    if isinstance(shape, EnsembleConfig):
-        return LSTMEnsemble(shape)
     if isinstance(shape, WideLSTMConfig):
         return WideLSTMClassifier(shape)
     return LSTMClassifier(shape)

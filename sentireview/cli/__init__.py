@@ -18,7 +18,7 @@ from sentireview import __version__
 from sentireview.errors import SentiReviewError
 
 # Order = order in `--help`.
-COMMAND_MODULES = ("data", "train", "ensemble", "evaluate", "predict", "export")
+COMMAND_MODULES = ("data", "train", "evaluate", "predict", "export")
 
 log = logging.getLogger("sentireview")
 

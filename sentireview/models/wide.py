@@ -29,19 +29,8 @@ class WideLSTMConfig(LSTMConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_ngrams(self.ngram_buckets, self.ngram_orders, allow_none=False)
-
-
-def check_ngrams(buckets: int, orders: int, allow_none: bool) -> None:
-    if buckets < (0 if allow_none else 2) or buckets == 1 or orders < 1:
-        raise ValueError("ngram_buckets must be at least 2, ngram_orders at least 1")
-
-
-def wide_embedding(buckets: int) -> nn.Embedding:
-    """The wide part's weights, one per bucket, starting at zero (bucket 0: padding)."""
-    wide = nn.Embedding(buckets, 1, padding_idx=0)
-    nn.init.zeros_(wide.weight)
-    return wide
+        if self.ngram_buckets < 2 or self.ngram_orders < 1:
+            raise ValueError("ngram_buckets must be at least 2, ngram_orders at least 1")
 
 
 class WideLSTMClassifier(LSTMClassifier):
@@ -50,7 +39,9 @@ class WideLSTMClassifier(LSTMClassifier):
 
     def __init__(self, config: WideLSTMConfig) -> None:
         super().__init__(config)
-        self.wide = wide_embedding(config.ngram_buckets)
+        # One weight per bucket, starting at zero (bucket 0: padding).
+        self.wide = nn.Embedding(config.ngram_buckets, 1, padding_idx=0)
+        nn.init.zeros_(self.wide.weight)
         # How the two parts' logits are weighted: [deep, wide] and a bias. Not trained by the
         # optimizer: fitted on held-out reviews after training (see training.wide).
         self.mix = nn.Parameter(torch.tensor([1.0, 1.0, 0.0]), requires_grad=False)
@@ -67,16 +58,9 @@ class WideLSTMClassifier(LSTMClassifier):
         return self.mix[0] * deep + self.mix[1] * wide + self.mix[2]
 
     def wide_logits(self, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-        """The summed weights of every n-gram of each review, (B,)."""
-        return hashed_ngram_logits(self.wide, ids, lengths, self.config.ngram_orders)
-
-
-def hashed_ngram_logits(
-    wide: nn.Embedding, ids: torch.Tensor, lengths: torch.Tensor, orders: int
-) -> torch.Tensor:
-    """The summed ``wide`` weights of every distinct n-gram of each review, (B,)."""
-    hashes = ngram_hashes(ids, lengths, orders, wide.num_embeddings)
-    return wide(hashes).squeeze(-1).sum(dim=1)
+        """The summed weights of every distinct n-gram of each review, (B,)."""
+        hashes = ngram_hashes(ids, lengths, self.config.ngram_orders, self.wide.num_embeddings)
+        return self.wide(hashes).squeeze(-1).sum(dim=1)
 
 
 def ngram_hashes(

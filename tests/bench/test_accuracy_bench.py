@@ -205,20 +205,20 @@ def test_artifact_size_leaves_out_training_checkpoints(tmp_path: Path) -> None:
     assert bench.folder_mb(tmp_path) == 1.5
 
 
-def test_training_time_of_an_ensemble_is_the_sum_of_its_members(tmp_path):
+def test_training_time_is_the_runs_last_elapsed_time(tmp_path):
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("accuracy_bench_fit", SCRIPT)
     bench = importlib.util.module_from_spec(spec)
     sys.modules["accuracy_bench_fit"] = bench
     spec.loader.exec_module(bench)
-    rows = [
-        {"stage": "member 1: round3", "elapsed_s": 10.0},
-        {"stage": "member 1: round3", "elapsed_s": 40.0},
-        {"stage": "member 2: round2", "elapsed_s": 25.0},
+    assert bench._training_seconds(tmp_path) is None  # no history.json
+    stages = [
+        {"stage": "pretrain", "elapsed_s": 30.0},
+        {"stage": "finetune", "elapsed_s": 40.0},
+        {"stage": "finetune", "elapsed_s": 70.0},
     ]
-    (tmp_path / "history.json").write_text(json.dumps(rows))
-    assert bench._training_seconds(tmp_path) == 65.0
-    stages = [{"stage": "pretrain", "elapsed_s": 30.0}, {"stage": "finetune", "elapsed_s": 70.0}]
     (tmp_path / "history.json").write_text(json.dumps(stages))
     assert bench._training_seconds(tmp_path) == 70.0  # one run, several stages: its last time
+    (tmp_path / "history.json").write_text(json.dumps([{"stage": "lstm", "epoch": 1}]))
+    assert bench._training_seconds(tmp_path) is None  # no times recorded

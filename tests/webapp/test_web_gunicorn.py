@@ -34,7 +34,7 @@ def test_serves_predictions(server):
 def test_ready_and_model_info(server):
     assert requests.get(server + "/ready", timeout=10).status_code == 200
     info = requests.get(server + "/api/model", timeout=10).json()
-    assert info["kind"] == "lstm_ensemble" and info["backend"] == "onnx"
+    assert info["kind"] == "lstm" and info["backend"] == "onnx"
 
 
 def test_bad_requests_over_http(server):

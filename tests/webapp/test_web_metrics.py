@@ -283,7 +283,7 @@ def test_an_exited_worker_leaves_counts_but_no_live_values(tmp_path):
         assert value(text, "http_requests_total", route="/health", status="200") == counted
         assert _health_served(folder, gone) > 0  # its file, with its requests, stays
         info = samples(text, "sentireview_model_info")
-        assert [s.value for s in info] == [1.0] and info[0].labels["kind"] == "lstm_ensemble"
+        assert [s.value for s in info] == [1.0] and info[0].labels["kind"] == "lstm"
     finally:
         returncode = stop(proc)
     assert returncode == 0, log.read_text()[-2000:]

@@ -39,9 +39,9 @@ def test_the_folder_meets_its_goals():
 def test_both_models_are_served_the_light_one_by_default(client):
     body = client.get("/api/models").get_json()
     kinds = {m["name"]: (m["kind"], m["backend"], m["default"]) for m in body["models"]}
-    assert sorted(k for k, _, _ in kinds.values()) == ["lstm_ensemble", "transformer"]
+    assert sorted(k for k, _, _ in kinds.values()) == ["lstm", "transformer"]
     assert all(backend == "onnx" for _, backend, _ in kinds.values())
-    assert kinds[body["default"]][0] == "lstm_ensemble"
+    assert kinds[body["default"]][0] == "lstm"
 
 
 def test_clear_reviews_through_the_transformer(client):

@@ -21,7 +21,7 @@ def real_client(tmp_path_factory):
 
 def test_shipped_model_is_served_with_onnx(real_client):
     info = real_client.get("/api/model").get_json()
-    assert info["kind"] == "lstm_ensemble" and info["backend"] == "onnx"
+    assert info["kind"] == "lstm" and info["backend"] == "onnx"
     assert info["metrics"]["accuracy"] > 0.7
     assert real_client.get("/ready").status_code == 200
 

@@ -33,7 +33,6 @@ KNOWN_NEGATIVE = (
 #: How the page labels each kind of model (config.json's ``title`` wins).
 TITLES = {
     "lstm": "LSTM trained from scratch",
-    "lstm_ensemble": "LSTM trained from scratch",
     "transformer": "fine-tuned transformer",
 }
 
@@ -242,7 +241,7 @@ def load_model(
         raise ModelLoadError(f"cannot explain the model in {path}: {message}") from exc
     served = ServedModel(
         predictor=predictor, path=path,
-        # the predictor's config is the normalised one (an old ensemble's kind, say)
+        # the predictor's config is the normalised one (an old LSTM's grouped settings, say)
         config=dict(getattr(predictor, "config", None) or config), metrics=metrics,
         backend=_backend_name(predictor), _explainer=explainer,
     )
