@@ -45,7 +45,7 @@ NEGATIVE = (
     "painfully bad. I wanted to walk out after twenty minutes and regret wasting my money on "
     "this awful film. One of the worst movies I have ever seen; avoid it at all costs."
 )
-MIXED = "A wonderful cast, but an awful script."
+MIXED = "An awful script, but a wonderful cast."
 SERVER_ERROR = "The model is busy right now, please try again in a minute."
 
 pytestmark = [
@@ -133,6 +133,13 @@ def test_predict_flip_and_error_in_a_real_browser(server: str, browser_page) -> 
     expect(page.get_by_role("heading", level=1)).to_have_text("Senti-review")
     model = json.loads(urllib.request.urlopen(f"{server}/api/model", timeout=10).read())
     expect(page.locator("footer")).to_contain_text(model["name"])
+    # the length advice quotes the served model's own figures (its metrics.json)
+    short = model["metrics"]["short_sets"]
+    n = sum(s["n"] for s in short.values())
+    expect(page.get_by_text("one-line reviews written for this project")).to_contain_text(
+        f"{n} one-line reviews written for this project right, and "
+        f"{100 * model['metrics']['accuracy']:.1f}% of IMDb's test reviews"
+    )
     served = json.loads(urllib.request.urlopen(f"{server}/api/models", timeout=10).read())
 
     review = page.get_by_label("Your movie review")

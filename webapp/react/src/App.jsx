@@ -148,9 +148,7 @@ function Header() {
 function ReviewForm({ review, onChange, onSubmit, onKeyDown, canSubmit, loading, textareaRef, maxChars, model }) {
   const adviceId = useId()
   const countId = useId()
-  const advice = lengthAdvice(model)
   const length = review.length
-  const short = length > 0 && length < advice.minLength
   const tooLong = typeof maxChars === 'number' && length > maxChars
 
   return (
@@ -159,7 +157,7 @@ function ReviewForm({ review, onChange, onSubmit, onKeyDown, canSubmit, loading,
         Your movie review
       </label>
       <p id={adviceId} className="hint">
-        {advice.text}
+        {lengthAdvice(model)}
       </p>
       <textarea
         id="review"
@@ -173,9 +171,8 @@ function ReviewForm({ review, onChange, onSubmit, onKeyDown, canSubmit, loading,
         spellCheck="true"
       />
       <div className="form-row">
-        <p id={countId} className={short || tooLong ? 'count count--warn' : 'count'}>
+        <p id={countId} className={tooLong ? 'count count--warn' : 'count'}>
           {length.toLocaleString('en')} {length === 1 ? 'character' : 'characters'}
-          {short && ` (${advice.minLength - length} more for a steadier answer)`}
           {tooLong && ` (over the server's limit of ${maxChars.toLocaleString('en')})`}
         </p>
         <div className="actions">

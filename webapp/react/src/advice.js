@@ -1,10 +1,8 @@
 // What the page says about review length: taken from the served model's own measurements
 // (its metrics.json, through /api/model), so it stays true when the model changes.
 
-// A short-review score this far below the IMDb one makes the page ask for longer reviews.
+// A short-review score this far below the IMDb one makes the page say longer reviews work best.
 export const SHORT_GAP = 0.03
-// The length asked for then: about two sentences.
-export const ADVISED_LENGTH = 200
 
 const percent = (x) => `${(100 * x).toFixed(1)}%`
 
@@ -23,20 +21,12 @@ export function shortAccuracy(metrics) {
   return { n, accuracy: sets.reduce((sum, s) => sum + s.n * s.accuracy, 0) / n }
 }
 
-// { text, minLength }: the hint above the text box, and the length below which the character
-// count suggests writing more (0: never).
+// The hint above the text box.
 export function lengthAdvice(model) {
   const long = testAccuracy(model?.metrics)
   const short = shortAccuracy(model?.metrics)
-  if (long === null || short === null) {
-    return { text: 'Write a line or a whole review, in English.', minLength: 0 }
-  }
-  const figures = `${percent(short.accuracy)} of ${short.n.toLocaleString('en')} short reviews written for this project, ${percent(long)} of IMDb's test reviews`
-  if (short.accuracy >= long - SHORT_GAP) {
-    return { text: `Short or long, both work: the model reads ${figures}.`, minLength: 0 }
-  }
-  return {
-    text: `Longer reviews (${ADVISED_LENGTH}+ characters) work best: the model reads ${figures}.`,
-    minLength: ADVISED_LENGTH,
-  }
+  if (long === null || short === null) return 'Write a line or a whole review, in English.'
+  const figures = `${percent(short.accuracy)} of ${short.n.toLocaleString('en')} one-line reviews written for this project right, and ${percent(long)} of IMDb's test reviews`
+  if (short.accuracy >= long - SHORT_GAP) return `Short or long, both work: the model reads ${figures}.`
+  return `Longer reviews work best: the model reads ${figures}.`
 }
