@@ -18,15 +18,16 @@ import copy
 import json
 import logging
 import os
-import time
 from pathlib import Path
 
-os.environ.setdefault("SENTIREVIEW_THREADS", "1")  # one core, before the session is made
+os.environ["SENTIREVIEW_THREADS"] = "1"  # one ONNX Runtime thread, before any session is made
 
 import numpy as np  # noqa: E402
+from accuracy import latency_p50_ms  # noqa: E402  (bench/ is the script's folder)
 
 from sentireview.data.splits import read_split  # noqa: E402
 from sentireview.errors import SentiReviewError  # noqa: E402
+from sentireview.evaluate import classification_metrics  # noqa: E402
 from sentireview.kinds import get_kind  # noqa: E402
 from sentireview.predict import Predictor, score_texts, text_preparer  # noqa: E402
 
@@ -41,53 +42,52 @@ def with_limit(base: Predictor, max_tokens: int) -> Predictor:
     return Predictor(config, base.backend, encode, text_preparer(config), base.run_dir)
 
 
-def p50_ms(predictor: Predictor, texts: list[str], warm: int = 3) -> float:
-    """Median time of one review at a time (prepared text in, score out)."""
-    for text in texts[:warm]:
-        predictor.predict_proba([text], prepared=True)
-    times = []
-    for text in texts:
-        start = time.perf_counter()
-        predictor.predict_proba([text], prepared=True)
-        times.append(time.perf_counter() - start)
-    return 1e3 * float(np.median(times))
+def limits(text: str) -> list[int]:
+    """``--lengths``: comma-separated positive token limits."""
+    try:
+        values = [int(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of integers: {text!r}") from None
+    if not values or min(values) < 4:
+        raise argparse.ArgumentTypeError(f"token limits of at least 4 expected: {text!r}")
+    return values
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", type=Path, required=True, help="a transformer artifact folder")
     p.add_argument("--prepared", type=Path, required=True, help="a prepared dataset")
-    p.add_argument("--lengths", default="192,160,128", help="shorter token limits to try")
+    p.add_argument("--lengths", type=limits, default=[192, 160, 128],
+                   help="shorter token limits to try (comma-separated)")
     p.add_argument("--latency-reviews", type=int, default=200)
     p.add_argument("--limit-valid", type=int, help="a seeded sample of N validation reviews")
     p.add_argument("--backend", default="auto", choices=("auto", "onnx", "torch"))
     p.add_argument("--json", type=Path, help="also write the rows here")
     args = p.parse_args(argv)
+    if args.latency_reviews < 1:
+        p.error("--latency-reviews must be at least 1")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
 
     try:
         base = Predictor.load(args.model, backend=args.backend)
-    except SentiReviewError as exc:
-        p.error(str(exc))
-    if base.config["kind"] != "transformer":
-        p.error(f"{args.model} is a {base.config['kind']} model, not a transformer")
-    trained = int(base.config["text"]["max_tokens"])
-    lengths = [trained] + [int(n) for n in args.lengths.split(",") if int(n) != trained]
-    column = base.config["text"].get("column", "clean")
-    try:
+        if base.config["kind"] != "transformer":
+            p.error(f"{args.model} is a {base.config['kind']} model, not a transformer")
+        trained = int(base.config["text"].get("max_tokens") or 512)  # the encoder's default
+        column = base.config["text"].get("column", "clean")
         texts, labels = read_split(args.prepared, "valid", column, limit=args.limit_valid)
+        sample = np.random.default_rng(0).permutation(len(texts))[: args.latency_reviews]
+        timed = [texts[i] for i in sample]
+        rows = []
+        for n in dict.fromkeys([trained, *args.lengths]):  # the trained limit first, once
+            predictor = with_limit(base, n)
+            scores = score_texts(predictor, texts, batch_size=32)
+            p50 = latency_p50_ms(lambda t, pr=predictor: pr.predict_proba([t], prepared=True),
+                                 timed)
+            rows.append({"max_tokens": n, "p50_ms": p50,
+                         "valid_accuracy": classification_metrics(np.array(labels), scores)[
+                             "accuracy"]})
     except SentiReviewError as exc:
         p.error(str(exc))
-    sample = np.random.default_rng(0).permutation(len(texts))[: args.latency_reviews]
-    timed = [texts[i] for i in sample]
-
-    rows = []
-    for n in lengths:
-        predictor = with_limit(base, n)
-        scores = score_texts(predictor, texts, batch_size=32)
-        accuracy = float(((scores > 0.5).astype(int) == np.asarray(labels)).mean())
-        rows.append({"max_tokens": n, "valid_accuracy": accuracy,
-                     "p50_ms": p50_ms(predictor, timed)})
     first = rows[0]
     print(f"{args.model} ({base.backend_name}, trained at {trained} tokens); "
           f"{len(texts)} validation reviews, p50 over {len(timed)} one at a time, one core")

@@ -16,6 +16,7 @@ import numpy as np
 from sentireview.artifact import weights_digest
 from sentireview.data.download import download
 from sentireview.data.splits import read_frame, read_split
+from sentireview.errors import DataError
 from sentireview.evaluate import classification_metrics
 from sentireview.files import write_json
 from sentireview.predict import Predictor, score_texts
@@ -81,8 +82,13 @@ def written_by_kind(run: Path, dev: Path) -> dict[str, dict[str, float]]:
     not a test set."""
     predictor = Predictor.load(run)
     column = predictor.config["text"].get("column", "clean")
-    frame = read_frame(dev.parent, str(dev), [column, "label", "template"])
-    right = score_texts(predictor, frame[column].tolist()) > 0.5
+    try:
+        frame = read_frame(dev.parent, str(dev), [column, "label", "template"])
+    except DataError as exc:  # a dev part without kinds: the card says so
+        log.warning("no written dev part by kind: %s", exc)
+        return {}
+    frame = frame[frame["label"] >= 0]
+    right = score_texts(predictor, frame[column].fillna("").astype(str).tolist()) > 0.5
     frame = frame.assign(right=right == frame["label"].to_numpy().astype(bool))
     return {
         str(kind): {"n": len(group), "accuracy": round(float(group["right"].mean()), 4)}

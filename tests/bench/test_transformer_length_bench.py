@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -39,3 +40,27 @@ def test_a_folder_that_is_no_artifact_is_refused_with_one_line(tmp_path):
     run = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert run.returncode == 2
     assert "Traceback" not in run.stderr and "missing 'model' section" in run.stderr
+
+
+def test_with_limit_cuts_the_input_and_keeps_the_weights(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "bench"))
+    spec = importlib.util.spec_from_file_location("transformer_length",
+                                                  ROOT / "bench" / "transformer_length.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    from sentireview.predict import Predictor
+
+    base = Predictor.load(build_tiny_transformer(tmp_path / "model"), backend="torch")
+    long_review = " ".join(["good film"] * 40)
+    assert base.encode([long_review])["input_ids"].shape[1] == 12  # as trained
+    cut = bench.with_limit(base, 8)
+    assert cut.encode([long_review])["input_ids"].shape[1] == 8
+    assert cut.backend is base.backend and base.config["text"]["max_tokens"] == 12
+    assert bench.limits("192, 160,") == [192, 160]
+    for bad in ("abc", "3", ""):
+        try:
+            bench.limits(bad)
+        except Exception as exc:  # argparse turns it into a one-line usage error
+            assert type(exc).__name__ == "ArgumentTypeError"
+        else:
+            raise AssertionError(f"{bad!r} accepted")
