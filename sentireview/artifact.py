@@ -128,7 +128,7 @@ def _is_ensemble(config: dict[str, Any]) -> bool:
         return True
     model = config.get("model")
     members = model.get("members", 1) if isinstance(model, dict) else 1
-    return config.get("kind") == "lstm" and isinstance(members, int) and members > 1
+    return config.get("kind") == "lstm" and members != 1  # 2, "2", 2.5: not one LSTM
 
 
 def _upgrade(config: dict[str, Any]) -> dict[str, Any]:

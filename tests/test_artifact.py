@@ -91,7 +91,8 @@ def test_flat_settings_of_earlier_lstm_configs_are_read_grouped(tmp_path):
 
 @pytest.mark.parametrize(
     ("kind", "model"),
-    [("lstm_ensemble", {"members": 2}), ("lstm", {"members": 2}), ("lstm_ensemble", None)],
+    [("lstm_ensemble", {"members": 2}), ("lstm", {"members": 2}), ("lstm", {"members": "2"}),
+     ("lstm_ensemble", None)],
 )
 def test_lstm_ensembles_are_refused_with_a_clear_message(tmp_path, capsys, kind, model):
     """Ensembles of LSTMs are gone: their kind, or the earlier ``"kind": "lstm"`` with

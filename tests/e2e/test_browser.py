@@ -137,7 +137,7 @@ def test_predict_flip_and_error_in_a_real_browser(server: str, browser_page) -> 
     short = model["metrics"]["short_sets"]
     n = sum(s["n"] for s in short.values())
     expect(page.get_by_text("one-line reviews written for this project")).to_contain_text(
-        f"{n} one-line reviews written for this project right, and "
+        f"{n:,} one-line reviews written for this project right, and "
         f"{100 * model['metrics']['accuracy']:.1f}% of IMDb's test reviews"
     )
     served = json.loads(urllib.request.urlopen(f"{server}/api/models", timeout=10).read())

@@ -358,7 +358,7 @@ describe('App', () => {
     vi.stubGlobal('fetch', vi.fn(async () => json(weakOnShort)))
     const { user, textbox } = setup()
 
-    expect(await screen.findByText(/^Longer reviews work best: the model reads 80\.0% of 100 one-line/)).toBeInTheDocument()
+    expect(await screen.findByText(/^Longer reviews work best: the default model reads 80\.0% of 100 one-line/)).toBeInTheDocument()
     expect(screen.getByText('0 characters')).toBeInTheDocument()
     await user.type(textbox, 'Great')
     expect(screen.getByText(/^5 characters/)).toHaveTextContent(/^5 characters$/)
@@ -369,7 +369,7 @@ describe('App', () => {
     vi.stubGlobal('fetch', vi.fn(async () => json(goodOnShort)))
     setup()
 
-    expect(await screen.findByText(/^Short or long, both work: the model reads 91\.0% of 100 one-line/)).toBeInTheDocument()
+    expect(await screen.findByText(/^Short or long, both work: the default model reads 91\.0% of 100 one-line/)).toBeInTheDocument()
   })
 
   it("warns when the review is over the server's limit", async () => {
