@@ -70,3 +70,19 @@ def test_bad_arguments_give_one_line_and_no_traceback(tmp_path, argv, message):
     assert out.returncode != 0
     assert "Traceback" not in out.stderr
     assert message in out.stderr.strip().splitlines()[-1]
+
+
+def test_batch_commands_use_every_usable_cpu_unless_told(tmp_path, monkeypatch):
+    import os
+
+    from sentireview.backends.onnx import default_threads
+    from sentireview.cli import usable_cpus
+
+    monkeypatch.delenv("SENTIREVIEW_THREADS", raising=False)
+    assert default_threads() == 1  # the library's default (the web process)
+    assert main(["evaluate", str(tmp_path / "none"), "--data", str(tmp_path)]) == 2
+    assert os.environ["SENTIREVIEW_THREADS"] == str(usable_cpus())
+    assert default_threads() == usable_cpus()
+    monkeypatch.setenv("SENTIREVIEW_THREADS", "1")  # a setting of the user's is kept
+    main(["evaluate", str(tmp_path / "none"), "--data", str(tmp_path)])
+    assert os.environ["SENTIREVIEW_THREADS"] == "1"

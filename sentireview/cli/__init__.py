@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -58,7 +59,19 @@ def _os_error_line(exc: OSError) -> str:
     return f"{exc.filename}: {reason}" if exc.filename else reason
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    # Batch work (a teacher's pass, an evaluation) on ONNX Runtime uses every usable CPU unless
+    # SENTIREVIEW_THREADS says otherwise; the web process keeps its one thread per worker.
+    # Scoring 512 unlabelled reviews with the int8 MiniLM on 2 cores: 11.9 reviews/s with one
+    # thread, 18.5 with two (2026-12-02).
+    os.environ.setdefault("SENTIREVIEW_THREADS", str(usable_cpus()))
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(
