@@ -1,5 +1,5 @@
 import { useEffect, useId, useRef, useState } from 'react'
-import { lengthAdvice } from './advice.js'
+import { lengthAdvice, testAccuracy } from './advice.js'
 import { explain, fetchModelInfo, fetchModels } from './api.js'
 import { NOTEBOOKS_URL, REPO_URL } from './config.js'
 import { EXAMPLES } from './examples.js'
@@ -214,8 +214,7 @@ function Footer({ model }) {
   if (model === undefined) text = 'Loading model details…'
   else if (model === null) text = 'Model details are unavailable right now.'
   else text = `Served model: ${model.name}${model.version ? ` ${model.version}` : ''}${model.kind ? ` (${model.kind})` : ''}`
-  const metrics = model?.metrics
-  const accuracy = metrics?.test?.accuracy ?? metrics?.accuracy
+  const accuracy = testAccuracy(model?.metrics)
   return (
     <footer className="site-footer">
       <p>

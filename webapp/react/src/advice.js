@@ -9,7 +9,8 @@ const isShare = (x) => typeof x === 'number' && x >= 0 && x <= 1
 
 const percent = (x) => `${(100 * x).toFixed(1)}%`
 
-function testAccuracy(metrics) {
+// IMDb test accuracy from an artifact's metrics (flat, or under "test"), or null.
+export function testAccuracy(metrics) {
   const value = metrics?.accuracy ?? metrics?.test?.accuracy
   return isShare(value) ? value : null
 }
