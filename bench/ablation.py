@@ -9,12 +9,17 @@ the recipe's student without one thing (``VARIANTS``). Extra runs (``--run NAME=
 rows.
 
 The test sets choose nothing here: every run was trained by a fixed rule, and the recipe's
-own choice (``work/final.json``) was made on validation data before this benchmark ran.
+own choice (``work/final.json``) was made on validation data before this benchmark ran. Each
+row also gives what that choice reads (IMDb validation accuracy and log loss, the written dev
+part): whether a step earns its keep is read from those columns, the test columns report.
 
 Usage::
 
     .venv/bin/python bench/ablation.py --work runs/shipped --train \\
         --json bench/results/ablation.json
+
+Two processes may share the students out (``--variants no_unsup,no_pieces`` and the rest);
+the threads each uses: ``SENTIREVIEW_THREADS`` (default 2).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -48,14 +54,14 @@ def variant_files(cfg: Any, name: str) -> list[Path]:
     return [f for files in parts.values() for f in files]
 
 
-def train_variants(cfg: Any) -> None:
+def train_variants(cfg: Any, names: list[str]) -> None:
     from sentireview.recipes.shipped import train_run
     from sentireview.teacher import score_split
 
     scores = cfg.work / "scores" / "unsup_round0.parquet"
-    if not scores.exists():
+    if "unsup_by_round0" in names and not scores.exists():
         score_split([cfg.work / "round0"], cfg.data, scores)
-    for name in VARIANTS:
+    for name in names:
         out = cfg.work / "ablation" / name
         out.parent.mkdir(parents=True, exist_ok=True)
         files = variant_files(cfg, name)
@@ -94,10 +100,11 @@ def accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
 
 
 def score_run(
-    name: str, run: Path, texts: list[str], labels: np.ndarray, short: list[Path]
+    name: str, run: Path, texts: list[str], labels: np.ndarray, short: list[Path], cfg: Any
 ) -> dict[str, Any]:
     from sentireview.evaluate import tsv_accuracy
     from sentireview.predict import Predictor
+    from sentireview.recipes.common import validation
 
     predictor = Predictor.load(run, backend="torch")  # its torch module: the parts' logits
     logits = part_logits(predictor.backend.model, encode(run, texts))
@@ -107,6 +114,9 @@ def score_run(
         "lstm": accuracy(logits[:, 0], labels),
         "wide": accuracy(logits[:, 1], labels),
     }
+    dev = cfg.work / "written_dev.parquet"  # what the recipe's choice reads
+    if dev.is_file():
+        row["valid"] = validation(run, cfg.data, dev)
     for path in short:
         row[path.name] = tsv_accuracy(predictor, path)["accuracy"]
     return row
@@ -116,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--work", type=Path, default=ROOT / "runs" / "shipped")
     p.add_argument("--train", action="store_true", help="train the ablation's students first")
+    p.add_argument("--variants", default=",".join(VARIANTS),
+                   help="which students to train, comma-separated (default: all; two "
+                        "processes may share the variants out)")
     p.add_argument("--run", action="append", default=[], metavar="NAME=DIR")
     p.add_argument("--short", type=Path, action="append", default=None,
                    help="short test sets (default: bench/short_reviews.tsv, short_own.tsv)")
@@ -126,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--buckets", type=int, default=None, help="wide part's buckets (tests)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(os.environ.get("SENTIREVIEW_THREADS") or 2))
 
     from sentireview.data.splits import read_split
     from sentireview.recipes.shipped import ShippedConfig
@@ -141,8 +154,11 @@ def main(argv: list[str] | None = None) -> int:
         cfg = dataclasses.replace(
             cfg, model=dataclasses.replace(cfg.model, ngram_buckets=args.buckets)
         )
+    names = [n for n in args.variants.split(",") if n]
+    if unknown := sorted(set(names) - set(VARIANTS)):
+        p.error(f"unknown variants {unknown}; known: {', '.join(VARIANTS)}")
     if args.train:
-        train_variants(cfg)
+        train_variants(cfg, names)
     short = [s for s in (args.short or SHORT) if s.is_file()]
     texts, labels_list = read_split(cfg.data, args.split, "clean")
     labels = np.asarray(labels_list)
@@ -150,18 +166,21 @@ def main(argv: list[str] | None = None) -> int:
     runs += [(name, args.work / "ablation" / name) for name in VARIANTS]
     runs += [(n, Path(d)) for n, _, d in (spec.partition("=") for spec in args.run)]
     rows = [
-        score_run(name, run, texts, labels, short)
+        score_run(name, run, texts, labels, short, cfg)
         for name, run in runs
         if (run / "model.safetensors").exists()
     ]
     print(f"\n{args.split} split, {len(labels):,} reviews; short sets: "
           f"{', '.join(s.name for s in short) or 'none'}\n")
-    print("| run | mix (the model) | LSTM alone | wide alone | "
-          + " | ".join(s.name for s in short) + " |")
-    print("|---|---:|---:|---:|" + "---:|" * len(short))
+    print("| run | valid accuracy | valid log loss | written dev | mix (the model) | LSTM alone "
+          "| wide alone | " + " | ".join(s.name for s in short) + " |")
+    print("|---|---:|---:|---:|---:|---:|---:|" + "---:|" * len(short))
     for r in rows:
+        v = r.get("valid", {})
+        front = [f"{v[k]:.4f}" if v else "-" for k in ("accuracy", "loss", "written_dev")]
         cells = [r["mix"], r["lstm"], r["wide"], *(r[s.name] for s in short)]
-        print(f"| {r['run']} | " + " | ".join(f"{100 * c:.2f}%" for c in cells) + " |")
+        print(f"| {r['run']} | " + " | ".join(front) + " | "
+              + " | ".join(f"{100 * c:.2f}%" for c in cells) + " |")
     if args.json:
         from sentireview.files import write_json
 

@@ -151,6 +151,12 @@ def test_recipe_installs_a_model_taught_by_the_transformer_and_resumes(tmp_path,
     assert ablation.main(argv) == 0
     rows = {r["run"]: r for r in json.loads(report.read_text())["rows"]}
     assert set(rows) == {"round0", "student", *ablation.VARIANTS}
+    for name in ("round0", "student"):  # the columns the choice reads, as the choice read them
+        assert rows[name]["valid"] == final["valid"][name], name
+    assert all(set(row["valid"]) == {"accuracy", "loss", "written_dev"} for row in rows.values())
+    with pytest.raises(SystemExit) as exc:  # a misspelt variant: argparse's one-line error
+        ablation.main(["--work", str(work), "--train", "--variants", "no_unsup,no_such"])
+    assert exc.value.code == 2
     unsup, pieces = str(work / "scores" / "unsup.parquet"), str(work / "scores" / "pieces.parquet")
     written, by_round0 = str(work / "written_train.parquet"), str(
         work / "scores" / "unsup_round0.parquet"
