@@ -129,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--variants", default=",".join(VARIANTS),
                    help="which students to train, comma-separated (default: all; two "
                         "processes may share the variants out)")
+    p.add_argument("--no-table", action="store_true",
+                   help="only train (with --train): another process makes the table")
     p.add_argument("--run", action="append", default=[], metavar="NAME=DIR")
     p.add_argument("--short", type=Path, action="append", default=None,
                    help="short test sets (default: bench/short_reviews.tsv, short_own.tsv)")
@@ -159,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"unknown variants {unknown}; known: {', '.join(VARIANTS)}")
     if args.train:
         train_variants(cfg, names)
+    if args.no_table:
+        return 0
     short = [s for s in (args.short or SHORT) if s.is_file()]
     texts, labels_list = read_split(cfg.data, args.split, "clean")
     labels = np.asarray(labels_list)

@@ -17,7 +17,7 @@ import pytest
 
 from sentireview.cli import main
 from sentireview.recipes import shipped
-from sentireview.recipes.shipped import SHIPPED, ShippedConfig, run_recipe
+from sentireview.recipes.shipped import SHIPPED, ShippedConfig, run_recipe, trained
 from tests.data.conftest import build_aclimdb
 from tests.helpers.fake_reviews import build_tiny_transformer
 
@@ -148,7 +148,10 @@ def test_recipe_installs_a_model_taught_by_the_transformer_and_resumes(tmp_path,
     report = tmp_path / "ablation.json"
     argv = ["--work", str(work), "--train", "--short", str(short), "--json", str(report),
             "--epochs", "1", "--buckets", "4099"]
-    assert ablation.main(argv) == 0
+    assert ablation.main([*argv, "--no-table"]) == 0  # trains the students, scores nothing
+    assert not report.exists()
+    assert all(trained(work / "ablation" / name) for name in ablation.VARIANTS)
+    assert ablation.main(argv) == 0  # they are trained: only the table
     rows = {r["run"]: r for r in json.loads(report.read_text())["rows"]}
     assert set(rows) == {"round0", "student", *ablation.VARIANTS}
     for name in ("round0", "student"):  # the columns the choice reads, as the choice read them
