@@ -150,17 +150,23 @@ def evaluate_run(
     }
     stage1 = run_dir / "checkpoints" / "pretrain-best.safetensors"
     if config["kind"] == "transformer" and stage1.exists() and backend == "torch":
+        import torch
         from safetensors.torch import load_file
 
         model = predictor.backend.model  # type: ignore[attr-defined]
         final = {k: v.clone() for k, v in model.state_dict().items()}
-        model.load_state_dict(load_file(str(stage1)), strict=True)
-        s1 = classification_metrics(labels, scored(sha256_file(stage1), "stage1"))
-        model.load_state_dict(final, strict=True)
-        metrics["stages"] = {
-            "pretrain": {k: s1[k] for k in ("accuracy", "loss", "report", "confusion_matrix")},
-            "finetune": {k: metrics[k] for k in ("accuracy", "loss", "report", "confusion_matrix")},
-        }
+        keys = ("accuracy", "loss", "report", "confusion_matrix")
+        first = load_file(str(stage1))
+        if set(first) == set(final) and all(torch.equal(first[k], final[k]) for k in final):
+            metrics["stages"] = {"pretrain": {k: metrics[k] for k in keys}}  # no stage 2
+        else:
+            model.load_state_dict(first, strict=True)
+            s1 = classification_metrics(labels, scored(sha256_file(stage1), "stage1"))
+            model.load_state_dict(final, strict=True)
+            metrics["stages"] = {
+                "pretrain": {k: s1[k] for k in keys},
+                "finetune": {k: metrics[k] for k in keys},
+            }
     log.info(
         "%s on %s (%d reviews): accuracy %.4f\n%s",
         run_dir,

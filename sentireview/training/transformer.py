@@ -397,7 +397,7 @@ def _train(cfg: TransformerTrainConfig, info: DistInfo, on_step) -> dict[str, An
     # Resumed after stage 1: its best weights are all stage 2 needs (not its cached features).
     pretrain_done = cfg.resume and stage_finished(ckpt_dir, "pretrain")
     if pretrain_epochs > 0 and pretrain_done:
-        log.info("stage pretrain already finished; stage 2 starts from its best weights")
+        log.info("stage pretrain already finished: its best weights are loaded")
     if pretrain_epochs > 0 and not pretrain_done:
         if cfg.feature_cache:
             model.eval()
@@ -433,10 +433,12 @@ def _train(cfg: TransformerTrainConfig, info: DistInfo, on_step) -> dict[str, An
         if encoder_fingerprint(model) != before:
             raise RuntimeError("stage 1 changed the frozen encoder")
 
-    # Stage 2: everything, from stage 1's best weights (loaded strictly), lower dropout.
+    # Stage 1's best weights (loaded strictly), whether it ran now or in an earlier
+    # invocation: stage 2 starts from them, and without stage 2 they are the model.
+    if pretrain_epochs > 0:
+        model.load_state_dict(load_tensors(ckpt_dir / "pretrain-best.safetensors"), strict=True)
+    # Stage 2: everything, lower dropout.
     if cfg.finetune_epochs > 0:
-        if pretrain_epochs > 0:
-            model.load_state_dict(load_tensors(ckpt_dir / "pretrain-best.safetensors"), strict=True)
         model.set_encoder_trainable(True)
         model.set_dropout(cfg.dropout[1])
         run(2, "finetune", cfg.finetune_epochs, train, valid)

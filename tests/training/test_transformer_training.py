@@ -213,3 +213,27 @@ def test_resuming_after_stage_1_needs_no_encoder_features(dataset, encoder_dir, 
     assert all(torch.equal(final[k], stage1[k]) for k in stage1)  # lr 0: stage 1's weights
     history = pd.read_csv(out / "history.csv")
     assert list(history["stage"]) == ["pretrain", "finetune"]
+
+
+@pytest.mark.slow
+def test_a_finished_stage_1_run_run_again_keeps_its_trained_head(dataset, encoder_dir, tmp_path):
+    """``--finetune-epochs 0 --resume`` on a run whose stage 1 has finished saves stage 1's best
+    weights again, not a freshly initialised head (it once did: the re-saved model scored at
+    chance and its evaluation's progress no longer matched)."""
+    out = tmp_path / "run"
+    train_transformer(config(dataset, encoder_dir, out, pretrain_epochs=2, finetune_epochs=0))
+    first = load_file(out / "model.safetensors")
+    stage1 = load_file(out / "checkpoints" / "pretrain-best.safetensors")
+    assert all(torch.equal(first[k], stage1[k]) for k in stage1)
+    train_transformer(
+        config(dataset, encoder_dir, out, pretrain_epochs=2, finetune_epochs=0, resume=True)
+    )
+    again = load_file(out / "model.safetensors")
+    assert set(again) == set(first)
+    assert all(torch.equal(again[k], first[k]) for k in first)
+    # evaluated, it is scored once: stage 1 is the model, there is no stage 2
+    from sentireview.evaluate import evaluate_run
+
+    metrics = evaluate_run(out, dataset, split="test")
+    assert set(metrics["stages"]) == {"pretrain"}
+    assert metrics["stages"]["pretrain"]["accuracy"] == metrics["accuracy"]
