@@ -170,6 +170,8 @@ def test_recipe_installs_a_model_taught_by_the_transformer_and_resumes(tmp_path,
         "no_written": [unsup, pieces],
         "unsup_by_round0": [by_round0, pieces, written],
         "no_vectors": [unsup, pieces, written],
+        "half_unsup": [str(work / "scores" / "unsup_half.parquet"), pieces, written],
+        "half_teacher": [str(work / "scores" / "unsup_half_teacher.parquet"), pieces, written],
     }
     assert set(expected) == set(ablation.VARIANTS)
     for name, files in expected.items():
@@ -180,6 +182,18 @@ def test_recipe_installs_a_model_taught_by_the_transformer_and_resumes(tmp_path,
     # round 0's own scores of the unlabelled reviews (the old self-distillation)
     own = pd.read_parquet(by_round0)["label"].to_numpy()
     assert own == pytest.approx(np.asarray(by_round0_scores))
+    # the cheaper forms of the teacher's pass: a seeded half of the recipe's scores, alone or
+    # with round 0's scores for the other half
+    recipe = pd.read_parquet(unsup)
+    only_half = pd.read_parquet(expected["half_unsup"][0])
+    mixed = pd.read_parquet(expected["half_teacher"][0])
+    assert len(only_half) == len(recipe) // 2 and len(mixed) == len(recipe)
+    keep = recipe["clean"].isin(only_half["clean"]).to_numpy()
+    assert keep.sum() == len(only_half)
+    assert only_half["label"].tolist() == recipe["label"][keep].tolist()
+    assert mixed["clean"].tolist() == recipe["clean"].tolist()
+    assert mixed["label"][keep].tolist() == recipe["label"][keep].tolist()
+    assert mixed["label"][~keep].to_numpy() == pytest.approx(own[~keep])
     # every row scores the 9 test reviews and the short set with its own model
     for name, row in rows.items():
         run = work / ("ablation/" + name if name in expected else name)
