@@ -79,6 +79,19 @@ def test_resume_gives_the_uninterrupted_result(dataset, tmp_path):
     assert last["done"] and last["steps"] == ref["steps"]
 
 
+def test_a_longer_run_repeats_a_shorter_one_up_to_its_end(dataset, tmp_path):
+    """The learning rate is constant and the batches are seeded epoch by epoch, so a run of
+    more epochs passes through the same weights as a shorter one: capping the epochs at the
+    one with the best validation loss gives the same model (the shipped recipe's epochs)."""
+    train_lstm(small(dataset, tmp_path / "two", epochs=2))
+    train_lstm(small(dataset, tmp_path / "three", epochs=3))
+    two = pd.read_csv(tmp_path / "two" / "history.csv")
+    three = pd.read_csv(tmp_path / "three" / "history.csv")
+    assert three["lr"].nunique() == 1
+    columns = ["epoch", "train_loss", "val_loss", "val_acc"]
+    assert three[columns].iloc[: len(two)].equals(two[columns])
+
+
 def test_early_stopping(dataset, tmp_path):
     out = tmp_path / "run"
     summary = train_lstm(small(dataset, out, epochs=20, lr=0.5, early_stopping=1))
