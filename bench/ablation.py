@@ -66,7 +66,7 @@ def variant_files(cfg: Any, name: str) -> list[Path]:
 
 
 def half(cfg: Any, n: int) -> np.ndarray:
-    """Whether each of ``n`` unlabelled reviews is in the seeded half (sorted draw)."""
+    """Whether each of ``n`` unlabelled reviews is in the seeded half."""
     keep = np.zeros(n, dtype=bool)
     keep[np.random.default_rng(cfg.seed).choice(n, n // 2, replace=False)] = True
     return keep
@@ -84,12 +84,13 @@ def make_scores(cfg: Any, names: list[str]) -> None:
     needs_round0 = {"unsup_by_round0", "half_teacher"} & set(names)
     if needs_round0 and not by_round0.exists():
         score_split([cfg.work / "round0"], cfg.data, by_round0)
-    for name in ("half_unsup", "half_teacher"):
-        out = scores / SCORES[name]
-        if name not in names or out.exists():
-            continue
-        recipe = pd.read_parquet(cfg.part_files()["unsup"][0])
-        keep = half(cfg, len(recipe))
+    halves = [n for n in ("half_unsup", "half_teacher")
+              if n in names and not (scores / SCORES[n]).exists()]
+    if not halves:
+        return
+    recipe = pd.read_parquet(cfg.part_files()["unsup"][0])
+    keep = half(cfg, len(recipe))
+    for name in halves:
         if name == "half_unsup":
             frame = recipe[keep]
         else:
@@ -98,7 +99,7 @@ def make_scores(cfg: Any, names: list[str]) -> None:
                 raise SystemExit(f"{by_round0} and the recipe's scores hold different reviews")
             frame.loc[keep, "label"] = recipe.loc[keep, "label"]
         columns = {c: frame[c].tolist() for c in ("text", "clean")}
-        write_scored_split(out, columns, frame["label"].tolist())
+        write_scored_split(scores / SCORES[name], columns, frame["label"].tolist())
 
 
 def train_variants(cfg: Any, names: list[str]) -> None:
@@ -185,7 +186,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--buckets", type=int, default=None, help="wide part's buckets (tests)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
-    torch.set_num_threads(int(os.environ.get("SENTIREVIEW_THREADS") or 2))
+    os.environ.setdefault("SENTIREVIEW_THREADS", "2")
+    from sentireview.backends.onnx import default_threads
+
+    torch.set_num_threads(default_threads())
 
     from sentireview.data.splits import read_split
     from sentireview.recipes.shipped import ShippedConfig
