@@ -49,6 +49,7 @@ VARIANTS = (
     "half_unsup", "half_teacher",
 )
 SCORES = {  # the unlabelled reviews as some variants see them, made from the recipe's files
+    # into ``work/ablation/scores`` (removed with the students when the recipe scores again)
     "unsup_by_round0": "unsup_round0.parquet",
     "half_unsup": "unsup_half.parquet",
     "half_teacher": "unsup_half_teacher.parquet",
@@ -59,10 +60,15 @@ def variant_files(cfg: Any, name: str) -> list[Path]:
     """The scored splits the student of variant ``name`` learns from."""
     parts = cfg.part_files()
     if name in SCORES:
-        parts["unsup"] = [cfg.work / "scores" / SCORES[name]]
+        parts["unsup"] = [derived(cfg) / SCORES[name]]
     elif name.startswith("no_") and name[3:] in parts:
         del parts[name[3:]]
     return [f for files in parts.values() for f in files]
+
+
+def derived(cfg: Any) -> Path:
+    """Where the variants' own scores of the unlabelled reviews are made."""
+    return cfg.work / "ablation" / "scores"
 
 
 def half(cfg: Any, n: int) -> np.ndarray:
@@ -79,7 +85,8 @@ def make_scores(cfg: Any, names: list[str]) -> None:
     from sentireview.data.splits import write_scored_split
     from sentireview.teacher import score_split
 
-    scores = cfg.work / "scores"
+    scores = derived(cfg)
+    scores.mkdir(parents=True, exist_ok=True)
     by_round0 = scores / SCORES["unsup_by_round0"]
     needs_round0 = {"unsup_by_round0", "half_teacher"} & set(names)
     if needs_round0 and not by_round0.exists():

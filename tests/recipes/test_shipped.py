@@ -161,17 +161,16 @@ def test_recipe_installs_a_model_taught_by_the_transformer_and_resumes(tmp_path,
         ablation.main(["--work", str(work), "--train", "--variants", "no_unsup,no_such"])
     assert exc.value.code == 2
     unsup, pieces = str(work / "scores" / "unsup.parquet"), str(work / "scores" / "pieces.parquet")
-    written, by_round0 = str(work / "written_train.parquet"), str(
-        work / "scores" / "unsup_round0.parquet"
-    )
+    derived = work / "ablation" / "scores"  # removed with the students if the recipe rescores
+    written, by_round0 = str(work / "written_train.parquet"), str(derived / "unsup_round0.parquet")
     expected = {  # each trained without what its name says
         "no_unsup": [pieces, written],
         "no_pieces": [unsup, written],
         "no_written": [unsup, pieces],
         "unsup_by_round0": [by_round0, pieces, written],
         "no_vectors": [unsup, pieces, written],
-        "half_unsup": [str(work / "scores" / "unsup_half.parquet"), pieces, written],
-        "half_teacher": [str(work / "scores" / "unsup_half_teacher.parquet"), pieces, written],
+        "half_unsup": [str(derived / "unsup_half.parquet"), pieces, written],
+        "half_teacher": [str(derived / "unsup_half_teacher.parquet"), pieces, written],
     }
     assert set(expected) == set(ablation.VARIANTS)
     for name, files in expected.items():
@@ -281,7 +280,11 @@ def test_scores_of_another_teacher_are_made_again_and_a_partial_evaluation_is_re
               str(other / "model.safetensors"))
     student = work / "student" / "model.safetensors"
     before = student.stat().st_mtime_ns
+    stale = work / "ablation" / "scores" / "unsup_round0.parquet"  # an ablation's own scores
+    stale.parent.mkdir(parents=True)
+    shutil.copy(work / "scores" / "unsup.parquet", stale)
     run_recipe(dataclasses.replace(cfg, teacher=other))
+    assert not stale.exists()  # made from the old round 0: removed, to be made again
     messages = [r.getMessage() for r in caplog.records]
     assert any("scoring again" in m for m in messages)
     assert student.stat().st_mtime_ns != before  # the student learnt from the new scores
