@@ -280,11 +280,13 @@ def test_scores_of_another_teacher_are_made_again_and_a_partial_evaluation_is_re
               str(other / "model.safetensors"))
     student = work / "student" / "model.safetensors"
     before = student.stat().st_mtime_ns
-    stale = work / "ablation" / "scores" / "unsup_round0.parquet"  # an ablation's own scores
-    stale.parent.mkdir(parents=True)
-    shutil.copy(work / "scores" / "unsup.parquet", stale)
+    # the ablation's own scores of the unlabelled reviews (round 0's), where it makes them
+    ablation = _load("ablation_bench", ROOT / "bench" / "ablation.py")
+    ablation.make_scores(cfg, ["unsup_by_round0"])
+    stale = ablation.derived(cfg) / ablation.SCORES["unsup_by_round0"]
+    assert stale.is_file()
     run_recipe(dataclasses.replace(cfg, teacher=other))
-    assert not stale.exists()  # made from the old round 0: removed, to be made again
+    assert not stale.exists()  # made from the old scores' run: removed, to be made again
     messages = [r.getMessage() for r in caplog.records]
     assert any("scoring again" in m for m in messages)
     assert student.stat().st_mtime_ns != before  # the student learnt from the new scores
