@@ -104,9 +104,9 @@ class ShippedConfig:
     teacher: Path = Path("webapp/flask/minilm_model")
     out: Path | None = None  # where the model is installed (None: not installed)
     archive: Path | None = None
-    # constant learning rate, best weights by validation loss: every run of the recipe and
-    # of its ablation had its best weights by epoch 2 (round 0) and 4 (students), so the
-    # epochs after those only cost time (docs/accuracy.md, "Cost")
+    # constant learning rate, best weights by validation loss: the recipe's runs and the
+    # ablation's students trained before the cut had their best weights by epoch 2 (round 0)
+    # and 4 (students), so the epochs after those only cost time (docs/accuracy.md, "Cost")
     round0_epochs: int = 3
     student_epochs: int = 4
     piece_reviews: int = 15_000  # training + unlabelled reviews cut into pieces (2 each)
