@@ -19,7 +19,12 @@ Usage::
         --json bench/results/ablation.json
 
 Two processes may share the students out (``--variants no_unsup,no_pieces`` and the rest);
-the threads each uses: ``SENTIREVIEW_THREADS`` (default 2).
+the threads each uses: ``SENTIREVIEW_THREADS`` (default 2). How much a figure moves with the
+training seed alone: ``--seeds 18,19`` trains the recipe's student and the named variants
+again with those seeds (``work/ablation/seeds/NAME_sSEED``, rows of the table too)::
+
+    .venv/bin/python bench/ablation.py --work runs/shipped --train --variants no_pieces \
+        --seeds 18,19 --json bench/results/ablation.json
 """
 
 from __future__ import annotations
@@ -120,6 +125,23 @@ def train_variants(cfg: Any, names: list[str]) -> None:
         train_run(cfg, out, cfg.student_epochs, files, vectors=name != "no_vectors")
 
 
+def train_seeds(cfg: Any, names: list[str], seeds: list[int]) -> None:
+    """The recipe's student and the variants in ``names`` again with other training seeds
+    (``work/ablation/seeds/NAME_sSEED``; the same scored data): how much a figure moves by
+    the seed alone."""
+    from sentireview.recipes.shipped import train_run
+
+    make_scores(cfg, names)  # the halves are drawn with the recipe's seed, not these
+    student = [f for files in cfg.part_files().values() for f in files]
+    for seed in seeds:
+        seeded = dataclasses.replace(cfg, seed=seed)
+        for name in ["student", *names]:
+            files = student if name == "student" else variant_files(cfg, name)
+            out = cfg.work / "ablation" / "seeds" / f"{name}_s{seed}"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            train_run(seeded, out, cfg.student_epochs, files, vectors=name != "no_vectors")
+
+
 def encode(run: Path, texts: list[str]) -> list[list[int]]:
     from sentireview import artifact
     from sentireview.vocab import Vocab
@@ -181,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--variants", default=",".join(VARIANTS),
                    help="which students to train, comma-separated (default: all; two "
                         "processes may share the variants out)")
+    p.add_argument("--seeds", default="",
+                   help="with --train: also train the recipe's student and the variants with "
+                        "these seeds, comma-separated (work/ablation/seeds/NAME_sSEED)")
     p.add_argument("--no-table", action="store_true",
                    help="only train (with --train): another process makes the table")
     p.add_argument("--run", action="append", default=[], metavar="NAME=DIR")
@@ -214,8 +239,13 @@ def main(argv: list[str] | None = None) -> int:
     names = [n for n in args.variants.split(",") if n]
     if unknown := sorted(set(names) - set(VARIANTS)):
         p.error(f"unknown variants {unknown}; known: {', '.join(VARIANTS)}")
+    try:
+        seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
+    except ValueError:
+        p.error(f"--seeds takes comma-separated integers, got {args.seeds!r}")
     if args.train:
         train_variants(cfg, names)
+        train_seeds(cfg, names, seeds)
     if args.no_table:
         return 0
     short = [s for s in (args.short or SHORT) if s.is_file()]
@@ -223,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     labels = np.asarray(labels_list)
     runs = [("round0", args.work / "round0"), ("student", args.work / "student")]
     runs += [(name, args.work / "ablation" / name) for name in VARIANTS]
+    runs += [(d.name, d) for d in sorted((args.work / "ablation" / "seeds").glob("*_s*"))]
     runs += [(n, Path(d)) for n, _, d in (spec.partition("=") for spec in args.run)]
     rows = [
         score_run(name, run, texts, labels, short, cfg)

@@ -202,6 +202,25 @@ def test_recipe_installs_a_model_taught_by_the_transformer_and_resumes(tmp_path,
         assert row["short.tsv"] == ((probs[0] > 0.5) + (probs[1] <= 0.5)) / 2, name
     assert rows[final["chosen"]]["mix"] == pytest.approx(metrics["accuracy"])  # same model
 
+    # --seeds: the recipe's student and a variant again with another training seed, as rows
+    seeded = ["--work", str(work), "--train", "--variants", "no_pieces", "--seeds", "18",
+              "--short", str(short), "--json", str(report), "--epochs", "1", "--buckets", "4099"]
+    assert ablation.main(seeded) == 0
+    for name, files in (("student", [unsup, pieces, written]),
+                        ("no_pieces", expected["no_pieces"])):
+        run = work / "ablation" / "seeds" / f"{name}_s18"
+        training = json.loads((run / "config.json").read_text())["training"]
+        assert (training["seed"], training["distill"]["scored"]) == (18, files), name
+    other = Predictor.load(work / "ablation" / "seeds" / "student_s18", backend="torch")
+    assert other.predict_proba(["Dull and far too long."]) != pytest.approx(
+        Predictor.load(work / "student", backend="torch").predict_proba(["Dull and far too long."])
+    )  # another seed, another model
+    rows = {r["run"]: r for r in json.loads(report.read_text())["rows"]}
+    assert {"student_s18", "no_pieces_s18"} <= set(rows)
+    with pytest.raises(SystemExit) as exc:
+        ablation.main(["--work", str(work), "--train", "--seeds", "18,x"])
+    assert exc.value.code == 2
+
 
 def test_a_missing_teacher_is_one_line_before_any_work(tmp_path, capsys):
     argv = ["train", "shipped", "--work", str(tmp_path / "w"), "--teacher",
