@@ -33,6 +33,7 @@ import argparse
 import dataclasses
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,8 @@ SCORES = {  # the unlabelled reviews as some variants see them, made from the re
 
 
 def variant_files(cfg: Any, name: str) -> list[Path]:
-    """The scored splits the student of variant ``name`` learns from."""
+    """The scored splits the student of variant ``name`` learns from (``"student"``: all of
+    the recipe's)."""
     parts = cfg.part_files()
     if name in SCORES:
         parts["unsup"] = [derived(cfg) / SCORES[name]]
@@ -114,32 +116,27 @@ def make_scores(cfg: Any, names: list[str]) -> None:
         write_scored_split(scores / SCORES[name], columns, frame["label"].tolist())
 
 
-def train_variants(cfg: Any, names: list[str]) -> None:
+def train_student(cfg: Any, name: str, out: Path) -> None:
+    """The student of variant ``name`` (``"student"``: the recipe's own) in ``out``, trained
+    with ``cfg.seed``."""
     from sentireview.recipes.shipped import train_run
 
-    make_scores(cfg, names)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    train_run(cfg, out, cfg.student_epochs, variant_files(cfg, name),
+              vectors=name != "no_vectors")
+
+
+def train_variants(cfg: Any, names: list[str], seeds: Sequence[int] = ()) -> None:
+    """The variants in ``names`` with the recipe's seed (``work/ablation/NAME``); then the
+    recipe's student and those variants again with each of ``seeds`` on the same scored data
+    (``work/ablation/seeds/NAME_sSEED``): how much a figure moves by the seed alone."""
+    make_scores(cfg, names)  # the halves are drawn with the recipe's seed, whatever ``seeds``
     for name in names:
-        out = cfg.work / "ablation" / name
-        out.parent.mkdir(parents=True, exist_ok=True)
-        files = variant_files(cfg, name)
-        train_run(cfg, out, cfg.student_epochs, files, vectors=name != "no_vectors")
-
-
-def train_seeds(cfg: Any, names: list[str], seeds: list[int]) -> None:
-    """The recipe's student and the variants in ``names`` again with other training seeds
-    (``work/ablation/seeds/NAME_sSEED``; the same scored data): how much a figure moves by
-    the seed alone."""
-    from sentireview.recipes.shipped import train_run
-
-    make_scores(cfg, names)  # the halves are drawn with the recipe's seed, not these
-    student = [f for files in cfg.part_files().values() for f in files]
+        train_student(cfg, name, cfg.work / "ablation" / name)
     for seed in seeds:
-        seeded = dataclasses.replace(cfg, seed=seed)
         for name in ["student", *names]:
-            files = student if name == "student" else variant_files(cfg, name)
             out = cfg.work / "ablation" / "seeds" / f"{name}_s{seed}"
-            out.parent.mkdir(parents=True, exist_ok=True)
-            train_run(seeded, out, cfg.student_epochs, files, vectors=name != "no_vectors")
+            train_student(dataclasses.replace(cfg, seed=seed), name, out)
 
 
 def encode(run: Path, texts: list[str]) -> list[list[int]]:
@@ -244,8 +241,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError:
         p.error(f"--seeds takes comma-separated integers, got {args.seeds!r}")
     if args.train:
-        train_variants(cfg, names)
-        train_seeds(cfg, names, seeds)
+        train_variants(cfg, names, seeds)
     if args.no_table:
         return 0
     short = [s for s in (args.short or SHORT) if s.is_file()]
