@@ -96,8 +96,9 @@ What each step of the recipe buys is measured in
   2,500 (train / validation, seed {cfg.seed}), the 25,000 test reviews never used in training
   or in any choice, and the 50,000 unlabelled reviews (word vectors and distillation).
 - The teacher (`{cfg.teacher}`: a transformer fine-tuned on the same training reviews and on
-  written short reviews) scored sentence-level pieces of {cfg.piece_reviews:,} training and
-  unlabelled reviews (its P(positive)); round 0 scored the 50,000 unlabelled reviews.
+  written short reviews) scored the 50,000 unlabelled reviews (the mean of its P(positive)
+  and round 0's) and sentence-level pieces of {cfg.piece_reviews:,} training and unlabelled
+  reviews (its P(positive) alone).
 - Short reviews written for this project (`sentireview/resources/written_*`): {cfg.written:,}
   from the phrase bank's train part and the hand-written train lines, labelled by their
   rules; the dev part ({cfg.written_dev:,} + the hand-written dev lines) only to choose with.

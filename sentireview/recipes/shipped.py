@@ -16,11 +16,10 @@ training step resumes from its last checkpoint, so running the command again con
    regression) on the 22,500 labelled training reviews;
 4. what the student learns from besides the labelled reviews (:mod:`sentireview.teacher`,
    :mod:`sentireview.data.written`):
-   - ``scores/unsup.parquet``: the 50,000 unlabelled reviews, scored by round 0 (the
-     self-distillation of earlier recipes; the teacher's scores of them bought too little
-     for a quarter-hour pass, docs/accuracy.md);
+   - ``scores/unsup.parquet``: the 50,000 unlabelled reviews, scored by the mean of the
+     teacher and round 0 (the two read reviews differently and err on different ones);
    - ``scores/pieces.parquet``: sentence-level pieces of ``piece_reviews`` training and
-     unlabelled reviews, scored by the teacher: short texts with graded labels;
+     unlabelled reviews, scored by the teacher alone: short texts with graded labels;
    - ``written_train.parquet``: short reviews from the project's phrase bank and
      hand-written lines, labelled by their rules (``written_dev.parquet``: the dev part, only
      to choose with);
@@ -255,7 +254,7 @@ def teacher_data(cfg: ShippedConfig, round0: Path) -> None:
                     shutil.rmtree(stale)
             write_json(cfg.sources, wanted)
     if step("unlabelled reviews, scored", files["unsup"][0].exists()):
-        score_split([round0], cfg.data, files["unsup"][0])
+        score_split([cfg.teacher, round0], cfg.data, files["unsup"][0])
     if step("pieces, scored", files["pieces"][0].exists()):
         score_pieces([cfg.teacher], cfg.data, files["pieces"][0], splits=("train", "unsup"),
                      seed=cfg.seed, reviews=cfg.piece_reviews)

@@ -79,14 +79,15 @@ def test_recipe_installs_a_model_taught_by_the_transformer_and_resumes(tmp_path,
         str(work / "scores" / "pieces.parquet"),
         str(work / "written_train.parquet"),
     ]
-    # the unlabelled reviews: round 0 alone, on their clean text (not the teacher's scores)
+    # the unlabelled reviews: the mean of the teacher (plain text) and round 0 (clean text)
     unsup = pd.read_parquet(work / "scores" / "unsup.parquet")
-    by_round0 = Predictor.load(work / "round0", backend="torch").predict_proba(
+    by_teacher = Predictor.load(teacher).predict_proba(unsup["text"].tolist(), prepared=True)
+    by_round0_scores = Predictor.load(work / "round0", backend="torch").predict_proba(
         unsup["clean"].tolist(), prepared=True
     )
-    assert unsup["label"].to_numpy() == pytest.approx(np.asarray(by_round0))
-    by_teacher = Predictor.load(teacher).predict_proba(unsup["text"].tolist(), prepared=True)
-    assert unsup["label"].to_numpy() != pytest.approx(np.asarray(by_teacher))
+    assert unsup["label"].to_numpy() == pytest.approx(
+        (np.array(by_teacher) + by_round0_scores) / 2
+    )
     # the pieces: the teacher alone, on each piece's own text
     pieces = pd.read_parquet(work / "scores" / "pieces.parquet")
     assert len(pieces) > 0
@@ -160,12 +161,16 @@ def test_recipe_installs_a_model_taught_by_the_transformer_and_resumes(tmp_path,
         ablation.main(["--work", str(work), "--train", "--variants", "no_unsup,no_such"])
     assert exc.value.code == 2
     unsup, pieces = str(work / "scores" / "unsup.parquet"), str(work / "scores" / "pieces.parquet")
-    written = str(work / "written_train.parquet")
+    derived = work / "ablation" / "scores"  # removed with the students if the recipe rescores
+    written, by_round0 = str(work / "written_train.parquet"), str(derived / "unsup_round0.parquet")
     expected = {  # each trained without what its name says
         "no_unsup": [pieces, written],
         "no_pieces": [unsup, written],
         "no_written": [unsup, pieces],
+        "unsup_by_round0": [by_round0, pieces, written],
         "no_vectors": [unsup, pieces, written],
+        "half_unsup": [str(derived / "unsup_half.parquet"), pieces, written],
+        "half_teacher": [str(derived / "unsup_half_teacher.parquet"), pieces, written],
     }
     assert set(expected) == set(ablation.VARIANTS)
     for name, files in expected.items():
@@ -173,6 +178,21 @@ def test_recipe_installs_a_model_taught_by_the_transformer_and_resumes(tmp_path,
         assert training["distill"]["scored"] == files, name
         vectors = None if name == "no_vectors" else str(work / "word2vec.bin")
         assert training["init"] == {"word_vectors": vectors}, name
+    # round 0's own scores of the unlabelled reviews (the old self-distillation)
+    own = pd.read_parquet(by_round0)["label"].to_numpy()
+    assert own == pytest.approx(np.asarray(by_round0_scores))
+    # the cheaper forms of the teacher's pass: a seeded half of the recipe's scores, alone or
+    # with round 0's scores for the other half
+    recipe = pd.read_parquet(unsup)
+    only_half = pd.read_parquet(expected["half_unsup"][0])
+    mixed = pd.read_parquet(expected["half_teacher"][0])
+    assert len(only_half) == len(recipe) // 2 and len(mixed) == len(recipe)
+    keep = recipe["clean"].isin(only_half["clean"]).to_numpy()
+    assert keep.sum() == len(only_half)
+    assert only_half["label"].tolist() == recipe["label"][keep].tolist()
+    assert mixed["clean"].tolist() == recipe["clean"].tolist()
+    assert mixed["label"][keep].tolist() == recipe["label"][keep].tolist()
+    assert mixed["label"][~keep].to_numpy() == pytest.approx(own[~keep])
     # every row scores the 9 test reviews and the short set with its own model
     for name, row in rows.items():
         run = work / ("ablation/" + name if name in expected else name)
@@ -279,11 +299,13 @@ def test_scores_of_another_teacher_are_made_again_and_a_partial_evaluation_is_re
               str(other / "model.safetensors"))
     student = work / "student" / "model.safetensors"
     before = student.stat().st_mtime_ns
-    stale = work / "ablation" / "no_unsup"  # an ablation's student of the old scores
-    stale.mkdir(parents=True)
-    (stale / "config.json").write_text("{}")
+    # the ablation's own scores of the unlabelled reviews (round 0's), where it makes them
+    ablation = _load("ablation_bench", ROOT / "bench" / "ablation.py")
+    ablation.make_scores(cfg, ["unsup_by_round0"])
+    stale = ablation.derived(cfg) / ablation.SCORES["unsup_by_round0"]
+    assert stale.is_file()
     run_recipe(dataclasses.replace(cfg, teacher=other))
-    assert not stale.exists()  # it learnt from the old pieces: removed, to be trained again
+    assert not stale.exists()  # made from the old scores' run: removed, to be made again
     messages = [r.getMessage() for r in caplog.records]
     assert any("scoring again" in m for m in messages)
     assert student.stat().st_mtime_ns != before  # the student learnt from the new scores
