@@ -44,76 +44,37 @@ ROOT = Path(__file__).resolve().parents[1]
 SHORT = (ROOT / "bench" / "short_reviews.tsv", ROOT / "bench" / "short_own.tsv")
 log = logging.getLogger("ablation")
 
-#: The student without one thing each: a part of the teacher's data, the teacher on the
-#: unlabelled reviews (round 0 scores them alone: the self-distillation of earlier recipes),
-#: or the word vectors (a random embedding). Then two cheaper forms of the teacher's pass over
-#: the unlabelled reviews, the recipe's longest step: ``half_unsup`` learns from a seeded half
-#: of them only (the teacher would score 25,000), ``half_teacher`` from all 50,000, that half
-#: scored as the recipe does and the rest by round 0 alone.
-VARIANTS = (
-    "no_unsup", "no_pieces", "no_written", "unsup_by_round0", "no_vectors",
-    "half_unsup", "half_teacher",
-)
-SCORES = {  # the unlabelled reviews as some variants see them, made from the recipe's files
-    # into ``work/ablation/scores`` (removed with the students when the recipe scores again)
-    "unsup_by_round0": "unsup_round0.parquet",
-    "half_unsup": "unsup_half.parquet",
-    "half_teacher": "unsup_half_teacher.parquet",
-}
+#: The student without one thing each: a part of what it learns from besides the labelled
+#: reviews, the teacher on the unlabelled reviews (``unsup_by_round0``: round 0 scores them
+#: alone, the self-distillation of earlier recipes), or the word vectors (a random embedding).
+VARIANTS = ("no_unsup", "no_pieces", "no_written", "unsup_by_round0", "no_vectors")
 
 
 def variant_files(cfg: Any, name: str) -> list[Path]:
     """The scored splits the student of variant ``name`` learns from (``"student"``: all of
     the recipe's)."""
     parts = cfg.part_files()
-    if name in SCORES:
-        parts["unsup"] = [derived(cfg) / SCORES[name]]
+    if name == "unsup_by_round0":
+        parts["unsup"] = [by_round0(cfg)]
     elif name.startswith("no_") and name[3:] in parts:
         del parts[name[3:]]
     return [f for files in parts.values() for f in files]
 
 
-def derived(cfg: Any) -> Path:
-    """Where the variants' own scores of the unlabelled reviews are made."""
-    return cfg.work / "ablation" / "scores"
-
-
-def half(cfg: Any, n: int) -> np.ndarray:
-    """Whether each of ``n`` unlabelled reviews is in the seeded half."""
-    keep = np.zeros(n, dtype=bool)
-    keep[np.random.default_rng(cfg.seed).choice(n, n // 2, replace=False)] = True
-    return keep
+def by_round0(cfg: Any) -> Path:
+    """The unlabelled reviews scored by round 0 alone, made from the recipe's round 0 in
+    ``work/ablation/scores`` (removed with the students when the recipe scores again)."""
+    return cfg.work / "ablation" / "scores" / "unsup_round0.parquet"
 
 
 def make_scores(cfg: Any, names: list[str]) -> None:
-    """The unlabelled reviews' files of the variants in ``names`` that need their own."""
-    import pandas as pd
-
-    from sentireview.data.splits import write_scored_split
+    """Round 0's own scores of the unlabelled reviews, if a variant in ``names`` needs them."""
     from sentireview.teacher import score_split
 
-    scores = derived(cfg)
-    scores.mkdir(parents=True, exist_ok=True)
-    by_round0 = scores / SCORES["unsup_by_round0"]
-    needs_round0 = {"unsup_by_round0", "half_teacher"} & set(names)
-    if needs_round0 and not by_round0.exists():
-        score_split([cfg.work / "round0"], cfg.data, by_round0)
-    halves = [n for n in ("half_unsup", "half_teacher")
-              if n in names and not (scores / SCORES[n]).exists()]
-    if not halves:
-        return
-    recipe = pd.read_parquet(cfg.part_files()["unsup"][0])
-    keep = half(cfg, len(recipe))
-    for name in halves:
-        if name == "half_unsup":
-            frame = recipe[keep]
-        else:
-            frame = pd.read_parquet(by_round0)
-            if not frame[["text", "clean"]].equals(recipe[["text", "clean"]]):
-                raise SystemExit(f"{by_round0} and the recipe's scores hold different reviews")
-            frame.loc[keep, "label"] = recipe.loc[keep, "label"]
-        columns = {c: frame[c].tolist() for c in ("text", "clean")}
-        write_scored_split(scores / SCORES[name], columns, frame["label"].tolist())
+    path = by_round0(cfg)
+    if "unsup_by_round0" in names and not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        score_split([cfg.work / "round0"], cfg.data, path)
 
 
 def train_student(cfg: Any, name: str, out: Path) -> None:
@@ -130,7 +91,7 @@ def train_variants(cfg: Any, names: list[str], seeds: Sequence[int] = ()) -> Non
     """The variants in ``names`` with the recipe's seed (``work/ablation/NAME``); then the
     recipe's student and those variants again with each of ``seeds`` on the same scored data
     (``work/ablation/seeds/NAME_sSEED``): how much a figure moves by the seed alone."""
-    make_scores(cfg, names)  # the halves are drawn with the recipe's seed, whatever ``seeds``
+    make_scores(cfg, names)
     for name in names:
         train_student(cfg, name, cfg.work / "ablation" / name)
     for seed in seeds:

@@ -161,16 +161,13 @@ def test_recipe_installs_a_model_taught_by_the_transformer_and_resumes(tmp_path,
         ablation.main(["--work", str(work), "--train", "--variants", "no_unsup,no_such"])
     assert exc.value.code == 2
     unsup, pieces = str(work / "scores" / "unsup.parquet"), str(work / "scores" / "pieces.parquet")
-    derived = work / "ablation" / "scores"  # removed with the students if the recipe rescores
-    written, by_round0 = str(work / "written_train.parquet"), str(derived / "unsup_round0.parquet")
+    written, by_round0 = str(work / "written_train.parquet"), str(ablation.by_round0(cfg))
     expected = {  # each trained without what its name says
         "no_unsup": [pieces, written],
         "no_pieces": [unsup, written],
         "no_written": [unsup, pieces],
         "unsup_by_round0": [by_round0, pieces, written],
         "no_vectors": [unsup, pieces, written],
-        "half_unsup": [str(derived / "unsup_half.parquet"), pieces, written],
-        "half_teacher": [str(derived / "unsup_half_teacher.parquet"), pieces, written],
     }
     assert set(expected) == set(ablation.VARIANTS)
     for name, files in expected.items():
@@ -181,18 +178,6 @@ def test_recipe_installs_a_model_taught_by_the_transformer_and_resumes(tmp_path,
     # round 0's own scores of the unlabelled reviews (the old self-distillation)
     own = pd.read_parquet(by_round0)["label"].to_numpy()
     assert own == pytest.approx(np.asarray(by_round0_scores))
-    # the cheaper forms of the teacher's pass: a seeded half of the recipe's scores, alone or
-    # with round 0's scores for the other half
-    recipe = pd.read_parquet(unsup)
-    only_half = pd.read_parquet(expected["half_unsup"][0])
-    mixed = pd.read_parquet(expected["half_teacher"][0])
-    assert len(only_half) == len(recipe) // 2 and len(mixed) == len(recipe)
-    keep = recipe["clean"].isin(only_half["clean"]).to_numpy()
-    assert keep.sum() == len(only_half)
-    assert only_half["label"].tolist() == recipe["label"][keep].tolist()
-    assert mixed["clean"].tolist() == recipe["clean"].tolist()
-    assert mixed["label"][keep].tolist() == recipe["label"][keep].tolist()
-    assert mixed["label"][~keep].to_numpy() == pytest.approx(own[~keep])
     # every row scores the 9 test reviews and the short set with its own model
     for name, row in rows.items():
         run = work / ("ablation/" + name if name in expected else name)
@@ -302,7 +287,7 @@ def test_scores_of_another_teacher_are_made_again_and_a_partial_evaluation_is_re
     # the ablation's own scores of the unlabelled reviews (round 0's), where it makes them
     ablation = _load("ablation_bench", ROOT / "bench" / "ablation.py")
     ablation.make_scores(cfg, ["unsup_by_round0"])
-    stale = ablation.derived(cfg) / ablation.SCORES["unsup_by_round0"]
+    stale = ablation.by_round0(cfg)
     assert stale.is_file()
     run_recipe(dataclasses.replace(cfg, teacher=other))
     assert not stale.exists()  # made from the old scores' run: removed, to be made again
