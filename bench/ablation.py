@@ -42,7 +42,6 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 SHORT = (ROOT / "bench" / "short_reviews.tsv", ROOT / "bench" / "short_own.tsv")
-log = logging.getLogger("ablation")
 
 #: The student without one thing each: a part of what it learns from besides the labelled
 #: reviews, the teacher on the unlabelled reviews (``unsup_by_round0``: round 0 scores them
